@@ -1,0 +1,147 @@
+"""The metadata database: projects, repos, branches, commits, staged writes, chunk index.
+
+SQLite in WAL mode by default (one file under ``$LOXO_HOME``); the SQL is kept portable so
+that a PostgreSQL backend can replace it. Every state change is one transaction: a commit's
+fileset root, state and branch head change together or not at all, so a crash never leaves
+a half commit visible.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from loxo.errors import StorageError, TransientError
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS projects (
+    name TEXT PRIMARY KEY, description TEXT NOT NULL DEFAULT '', created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS repos (
+    id INTEGER PRIMARY KEY, project TEXT NOT NULL REFERENCES projects(name),
+    name TEXT NOT NULL, type TEXT NOT NULL DEFAULT 'user',
+    description TEXT NOT NULL DEFAULT '', created REAL NOT NULL, UNIQUE (project, name));
+CREATE TABLE IF NOT EXISTS commits (
+    repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+    id TEXT NOT NULL, seq INTEGER NOT NULL, branch TEXT, parent TEXT,
+    origin TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', state TEXT NOT NULL,
+    started REAL NOT NULL, finishing REAL, finished REAL, root BLOB,
+    size INTEGER NOT NULL DEFAULT 0, file_count INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT '', PRIMARY KEY (repo_id, id));
+CREATE INDEX IF NOT EXISTS commits_by_id ON commits (id);
+CREATE INDEX IF NOT EXISTS commits_by_parent ON commits (repo_id, parent);
+CREATE INDEX IF NOT EXISTS commits_by_seq ON commits (repo_id, seq);
+CREATE TABLE IF NOT EXISTS branches (
+    repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE, name TEXT NOT NULL,
+    head TEXT, created REAL NOT NULL, PRIMARY KEY (repo_id, name));
+CREATE TABLE IF NOT EXISTS commit_provenance (
+    repo_id INTEGER NOT NULL, commit_id TEXT NOT NULL,
+    from_repo_id INTEGER NOT NULL, from_commit_id TEXT NOT NULL,
+    PRIMARY KEY (repo_id, commit_id, from_repo_id, from_commit_id));
+CREATE INDEX IF NOT EXISTS provenance_from ON commit_provenance (from_repo_id, from_commit_id);
+CREATE TABLE IF NOT EXISTS staged_ops (
+    repo_id INTEGER NOT NULL, commit_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    payload BLOB NOT NULL, PRIMARY KEY (repo_id, commit_id, seq));
+CREATE TABLE IF NOT EXISTS chunks (
+    hash TEXT PRIMARY KEY, key TEXT NOT NULL, "offset" INTEGER NOT NULL,
+    stored_len INTEGER NOT NULL, length INTEGER NOT NULL, codec INTEGER NOT NULL,
+    last_used REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_by_key ON chunks (key);
+CREATE TABLE IF NOT EXISTS leases (
+    id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL,
+    started REAL NOT NULL, heartbeat REAL NOT NULL);
+"""
+
+
+class Database:
+    """A SQLite connection with explicit transactions (``with db.tx(): ...``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=60, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._lock = threading.RLock()
+            self._depth = 0
+            self._conn.executescript(SCHEMA)
+            with self.tx():
+                self.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+        except sqlite3.Error as err:
+            raise StorageError(f"cannot open the metadata database {self.path}: {err}") from err
+
+    @contextmanager
+    def tx(self) -> Iterator[None]:
+        """A write transaction (nested calls join the outer one)."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                raise TransientError(f"the metadata database is busy: {err}") from err
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                self._conn.execute("ROLLBACK")
+                raise _translate(err) from err
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params)
+            except sqlite3.Error as err:
+                raise _translate(err) from err
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._lock:
+            try:
+                self._conn.executemany(sql, rows)
+            except sqlite3.Error as err:
+                raise _translate(err) from err
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+_BUSY, _LOCKED, _FULL = 5, 6, 13  # SQLite primary result codes
+
+
+def _translate(err: sqlite3.Error) -> Exception:
+    code = getattr(err, "sqlite_errorcode", 0) & 0xFF
+    if code in (_BUSY, _LOCKED):
+        return TransientError(f"the metadata database is busy ({err}); try again")
+    if code == _FULL:
+        return StorageError(f"disk full writing the metadata database: {err}")
+    return StorageError(f"metadata database error: {err}")

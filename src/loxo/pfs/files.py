@@ -1,0 +1,306 @@
+"""File operations on commits: write sessions and every read (get, list, glob, inspect, diff).
+
+Directories are implicit: a directory exists while a file lies under it. Its size is the sum
+of its files' sizes; its hash is the hash of its children's ``(name, hash)`` in name order.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from loxo.errors import FileNotFound, InvalidArgumentError, PathConflict
+from loxo.storage.blobs import BlobReader
+from loxo.storage.fileset import FileEntry, NodeRef, differing_entries
+from loxo.storage.hashing import hash_children
+
+from .core import DEFAULT_BRANCH, DEFAULT_PROJECT, Core, Resolved
+from .diff import diff_entries
+from .files_write import ModifyFile, Progress
+from .glob import compile_glob, glob_tree
+from .model import ChangeType, CommitInfo, DiffEntry, FileInfo, FileType
+from .paths import normalize_path
+from .refs import CommitRef
+
+
+class FileOps(Core):
+    open_commit_root: Callable[[Resolved], NodeRef | None]
+
+    # --- writing ------------------------------------------------------------------------
+
+    def modify_file(
+        self, ref: str, *, description: str = "", progress: Progress | None = None
+    ) -> ModifyFile:
+        """A write session on ``repo@branch`` (the default branch when omitted)."""
+        cref = self.parse(ref)
+        if cref.ancestors or cref.index is not None:
+            raise InvalidArgumentError(f"cannot write to {ref!r}: write to a branch")
+        branch = cref.ref or DEFAULT_BRANCH
+        return ModifyFile(
+            self,  # type: ignore[arg-type]
+            cref.repo,
+            branch,
+            project=cref.project,
+            description=description,
+            progress=progress,
+        )
+
+    def put_file(
+        self, ref: str, path: str, data: bytes | BinaryIO, *, append: bool = False
+    ) -> CommitInfo:
+        with self.modify_file(ref) as mf:
+            mf.put_file(path, data, append=append)
+        assert mf.commit is not None
+        return mf.commit
+
+    def delete_file(self, ref: str, path: str) -> CommitInfo:
+        with self.modify_file(ref) as mf:
+            mf.delete_file(path)
+        assert mf.commit is not None
+        return mf.commit
+
+    def copy_file(self, src: str, dst_ref: str, dst_path: str) -> CommitInfo:
+        with self.modify_file(dst_ref) as mf:
+            mf.copy_file(src, dst_path)
+        assert mf.commit is not None
+        return mf.commit
+
+    # --- reading ------------------------------------------------------------------------
+
+    def read_root(self, res: Resolved) -> NodeRef | None:
+        if res.commit.is_open:
+            return self.open_commit_root(res)
+        return res.commit.root_ref
+
+    def _target(self, ref: str | CommitRef, path: str | None) -> tuple[Resolved, str]:
+        res = self.resolve(ref)
+        p = normalize_path(path if path is not None else (res.path or "/"))
+        return res, p
+
+    def iter_file(self, ref: str | CommitRef, path: str | None = None) -> Iterator[bytes]:
+        """The content of one file, chunk by chunk (verified)."""
+        res, p = self._target(ref, path)
+        entry = self._reader(self.read_root(res)).get(p)
+        if entry is None:
+            if self._is_dir(res, p):
+                raise PathConflict(p, "is a directory; use -r or --tar to get a directory")
+            raise FileNotFound(res.where, p)
+        return BlobReader(self.store).iter_chunks(entry.refs)
+
+    def get_file(self, ref: str | CommitRef, path: str | None = None) -> bytes:
+        return b"".join(self.iter_file(ref, path))
+
+    def walk_files(self, ref: str | CommitRef, path: str | None = None) -> Iterator[FileEntry]:
+        """Every file at or under ``path``."""
+        res, p = self._target(ref, path)
+        reader = self._reader(self.read_root(res))
+        entry = reader.get(p) if p != "/" else None
+        if entry is not None:
+            yield entry
+            return
+        found = False
+        for e in reader.iter_prefix("/" if p == "/" else p + "/"):
+            found = True
+            yield e
+        if not found and p != "/":
+            raise FileNotFound(res.where, p)
+
+    def get_file_to_dir(
+        self, ref: str, path: str | None, dest: str | Path, progress: Progress | None = None
+    ) -> int:
+        """Write a file or a tree under ``dest`` (paths relative to ``path``)."""
+        res, p = self._target(ref, path)
+        reader = BlobReader(self.store)
+        base = "" if p == "/" else p
+        n = 0
+        for e in self.walk_files(res.where, p):
+            rel = e.path[len(base) :].lstrip("/") or Path(e.path).name
+            target = Path(dest) / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "wb") as f:
+                for chunk in reader.iter_chunks(e.refs):
+                    f.write(chunk)
+                    if progress:
+                        progress(len(chunk))
+            n += 1
+        return n
+
+    def get_file_tar(self, ref: str, path: str | None, out: BinaryIO) -> int:
+        """Stream a file or a tree as an uncompressed tar to ``out``."""
+        res, p = self._target(ref, path)
+        reader = BlobReader(self.store)
+        base = "" if p == "/" else p
+        n = 0
+        with tarfile.open(fileobj=out, mode="w|") as tar:
+            for e in self.walk_files(res.where, p):
+                info = tarfile.TarInfo((e.path[len(base) :].lstrip("/") or Path(e.path).name))
+                info.size = e.size
+                tar.addfile(info, _ChunkStream(reader.iter_chunks(e.refs)))  # type: ignore[arg-type]
+                n += 1
+        return n
+
+    def _is_dir(self, res: Resolved, p: str) -> bool:
+        reader = self._reader(self.read_root(res))
+        return p == "/" or reader.first_from(p + "/") is not None and any(
+            True for _ in reader.iter(p + "/", p + "0")
+        )
+
+    def inspect_file(self, ref: str | CommitRef, path: str | None = None) -> FileInfo:
+        res, p = self._target(ref, path)
+        reader = self._reader(self.read_root(res))
+        entry = reader.get(p) if p != "/" else None
+        if entry is not None:
+            return FileInfo(p, FileType.FILE, entry.size, entry.hash, res.commit.id)
+        prefix = "/" if p == "/" else p + "/"
+        entries = reader.iter_prefix(prefix)
+        first = next(entries, None)
+        if first is None and p != "/":
+            raise FileNotFound(res.where, p)
+        size, h = _summarize(prefix, _chain(first, entries))
+        return FileInfo(p, FileType.DIR, size, h, res.commit.id)
+
+    def list_file(self, ref: str | CommitRef, path: str | None = None) -> list[FileInfo]:
+        """The children of a directory (one level), or the file itself."""
+        res, p = self._target(ref, path)
+        reader = self._reader(self.read_root(res))
+        entry = reader.get(p) if p != "/" else None
+        if entry is not None:
+            return [FileInfo(p, FileType.FILE, entry.size, entry.hash, res.commit.id)]
+        prefix = "/" if p == "/" else p + "/"
+        out: list[FileInfo] = []
+        it = reader.iter_prefix(prefix)
+        e = next(it, None)
+        if e is None and p != "/":
+            raise FileNotFound(res.where, p)
+        while e is not None:
+            rest = e.path[len(prefix) :]
+            if "/" not in rest:
+                out.append(FileInfo(e.path, FileType.FILE, e.size, e.hash, res.commit.id))
+                e = next(it, None)
+                continue
+            sub = prefix + rest.split("/", 1)[0] + "/"
+            group = [e]
+            for e in it:
+                if not e.path.startswith(sub):
+                    break
+                group.append(e)
+            else:
+                e = None  # type: ignore[assignment]
+            size, h = _summarize(sub, iter(group))
+            out.append(FileInfo(sub.rstrip("/"), FileType.DIR, size, h, res.commit.id))
+        out.sort(key=lambda f: f.path)
+        return out
+
+    def glob_file(self, ref: str | CommitRef, pattern: str) -> list[FileInfo]:
+        """Files and directories matching ``pattern`` (see :mod:`loxo.pfs.glob`)."""
+        res = self.resolve(ref)
+        g = compile_glob(pattern)
+        reader = self._reader(self.read_root(res))
+        start = g.literal_prefix
+        entries = list(reader.iter_prefix(start)) if start not in ("", "/") else None
+        source: Iterable[FileEntry] = entries if entries is not None else reader.iter()
+        by_path = {e.path: e for e in (entries or [])}
+        out: list[FileInfo] = []
+        for m in glob_tree(g, (e.path for e in source)):
+            if m.is_dir:
+                prefix = "/" if m.path == "/" else m.path + "/"
+                size, h = _summarize(prefix, reader.iter_prefix(prefix))
+                out.append(FileInfo(m.path, FileType.DIR, size, h, res.commit.id))
+            else:
+                e = by_path.get(m.path) or reader.get(m.path)
+                assert e is not None
+                out.append(FileInfo(m.path, FileType.FILE, e.size, e.hash, res.commit.id))
+        return out
+
+    def diff_file(
+        self, new_ref: str, old_ref: str | None = None, path: str | None = None
+    ) -> list[DiffEntry]:
+        """Files added, deleted and changed from ``old_ref`` (default: the parent) to
+        ``new_ref``, under ``path``."""
+        new = self.resolve(new_ref)
+        p = normalize_path(path or new.path or "/")
+        if old_ref is None:
+            parent = new.commit.parent
+            old_root = None
+            if parent is not None:
+                row = self._commit_row(new.repo_id, parent)
+                old_root = row.root_ref if row is not None else None
+        else:
+            old_root = self.read_root(self.resolve(old_ref))
+        old_entries, new_entries = differing_entries(self.nodes, old_root, self.read_root(new))
+        prefix = "/" if p == "/" else p + "/"
+        out: list[DiffEntry] = []
+        for a, b in diff_entries(old_entries, new_entries):
+            e = a or b
+            assert e is not None
+            if not (e.path == p or e.path.startswith(prefix)):
+                continue
+            change = ChangeType.ADDED if a is None else (
+                ChangeType.DELETED if b is None else ChangeType.CHANGED
+            )  # fmt: skip
+            out.append(DiffEntry(e.path, change, _finfo(a), _finfo(b)))
+        return out
+
+
+def _finfo(e: FileEntry | None) -> FileInfo | None:
+    return None if e is None else FileInfo(e.path, FileType.FILE, e.size, e.hash)
+
+
+def _chain(first: FileEntry | None, rest: Iterator[FileEntry]) -> Iterator[FileEntry]:
+    if first is not None:
+        yield first
+    yield from rest
+
+
+def _summarize(prefix: str, entries: Iterator[FileEntry]) -> tuple[int, str]:
+    """Size and hash of the directory ``prefix`` (ending in '/') from its sorted entries."""
+    stack: list[tuple[str, list[tuple[str, str]]]] = [(prefix, [])]
+    total = 0
+
+    def close() -> None:
+        d, children = stack.pop()
+        children.sort()
+        stack[-1][1].append((d[:-1].rsplit("/", 1)[1], hash_children(children)))
+
+    for e in entries:
+        total += e.size
+        while not e.path.startswith(stack[-1][0]):
+            close()
+        rel = e.path[len(stack[-1][0]) :]
+        parts = rel.split("/")
+        for part in parts[:-1]:
+            stack.append((stack[-1][0] + part + "/", []))
+        stack[-1][1].append((parts[-1], e.hash))
+    while len(stack) > 1:
+        close()
+    children = stack[0][1]
+    children.sort()
+    return total, hash_children(children)
+
+
+class _ChunkStream(io.RawIOBase):
+    """A file object over verified chunks (for tarfile)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks, self._buf = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self._buf) < n:
+            nxt = next(self._chunks, None)
+            if nxt is None:
+                break
+            self._buf += nxt
+        if n < 0:
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+
+_ = DEFAULT_PROJECT

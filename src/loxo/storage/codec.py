@@ -1,0 +1,56 @@
+"""Optional compression of stored chunks: zstd when it pays, raw bytes when it does not.
+
+A codec is a small integer recorded in every data reference, so readers never guess:
+``RAW`` (0) or ``ZSTD`` (1). Compression is tried on a sample first; incompressible data
+(media, already-compressed archives, random bytes) is stored raw at no CPU cost.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import zstandard
+
+RAW = 0
+ZSTD = 1
+
+_MIN_SIZE = 512  # smaller chunks are not worth a frame header
+_SAMPLE = 64 * 1024
+_PAYS = 0.9  # keep compressed bytes only if they are at most 90% of the input
+_local = threading.local()
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    c = getattr(_local, "c", None)
+    if c is None:
+        c = _local.c = zstandard.ZstdCompressor(level=3)
+    return c
+
+
+def _decompressor() -> zstandard.ZstdDecompressor:
+    d = getattr(_local, "d", None)
+    if d is None:
+        d = _local.d = zstandard.ZstdDecompressor()
+    return d
+
+
+def encode(data: bytes) -> tuple[int, bytes]:
+    """``(codec, stored_bytes)`` for ``data``."""
+    if len(data) < _MIN_SIZE:
+        return RAW, data
+    c = _compressor()
+    if len(data) > 2 * _SAMPLE and len(c.compress(data[:_SAMPLE])) > _PAYS * _SAMPLE:
+        return RAW, data
+    packed = c.compress(data)
+    if len(packed) <= _PAYS * len(data):
+        return ZSTD, packed
+    return RAW, data
+
+
+def decode(codec: int, stored: bytes, length: int) -> bytes:
+    """The original bytes; ``length`` is the decoded size recorded in the reference."""
+    if codec == RAW:
+        return stored
+    if codec == ZSTD:
+        return _decompressor().decompress(stored, max_output_size=length)
+    raise ValueError(f"unknown codec {codec}")
