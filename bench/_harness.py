@@ -1,0 +1,208 @@
+"""Shared plumbing for the benchmarks in ``bench/`` (not a benchmark itself).
+
+Each ``bench/<name>.py`` is run as a script (``python bench/<name>.py [--quick]``), so this
+directory is on ``sys.path`` and the scripts import this module as ``_harness``. It knows how
+to make deterministic random data fast, drive the ``loxo`` CLI in a subprocess, measure a
+store on disk, and print the result table: metric, loxo, baseline, ratio, goal, PASS/MISS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import blake3
+
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def random_bytes(seed: str, n: int) -> bytes:
+    """``n`` incompressible, deterministic bytes (BLAKE3 XOF: ~1.4 GB/s, 5x os.urandom)."""
+    return blake3.blake3(seed.encode()).digest(length=n)
+
+
+def write_random_file(path: Path, size: int, seed: str, block: int = 64 * MiB) -> None:
+    """A file of ``size`` random bytes, every ``block`` different (so no chunk repeats)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        for i, off in enumerate(range(0, size, block)):
+            f.write(random_bytes(f"{seed}/{i}", min(block, size - off)))
+
+
+# --- processes and disks ---------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def scratch(name: str) -> Iterator[Path]:
+    """A temp directory under /tmp, removed afterwards."""
+    d = Path(tempfile.mkdtemp(prefix=f"loxo-bench-{name}-", dir="/tmp"))
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+_SHIM = r"""
+import sys
+from loxo import Client
+
+home, args = sys.argv[1], sys.argv[2:]
+with Client(home) as c:
+    if args[:2] == ["put", "file"]:
+        rest = args[2:]
+        recursive = "-r" in rest
+        rest = [a for a in rest if a != "-r"]
+        target, src = rest[0], rest[rest.index("-f") + 1]
+        ref, _, path = target.partition(":")
+        with c.modify_file(ref) as mf:
+            if recursive:
+                mf.put_dir(path or "/", src)
+            else:
+                mf.put_file_path(path, src)
+    elif args[:2] == ["get", "file"]:
+        ref, _, path = args[2].partition(":")
+        out = args[args.index("-o") + 1]
+        with open(out, "wb") as f:
+            for chunk in c.iter_file(ref, path):
+                f.write(chunk)
+    else:
+        sys.exit(f"shim: unsupported command {args}")
+"""
+
+
+def cli_available() -> bool:
+    """Whether the real ``loxo`` CLI (``loxo.cli.main``) is importable yet."""
+    try:
+        return importlib.util.find_spec("loxo.cli.main") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def loxo_argv(home: Path, *args: str) -> list[str]:
+    """argv running ``loxo --home HOME args...``; a stand-in script over the same API while
+    the CLI is not built (``cli_label()`` says which one ran)."""
+    if cli_available():
+        return [sys.executable, "-m", "loxo.cli.main", "--home", str(home), *args]
+    return [sys.executable, "-c", _SHIM, str(home), *args]
+
+
+def cli_label() -> str:
+    return "loxo CLI" if cli_available() else "CLI stand-in (loxo.cli.main missing): python -c"
+
+
+def run(argv: list[str]) -> float:
+    """Run ``argv`` (failing loudly); its wall time in seconds."""
+    t = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed ({proc.returncode}): {argv}\n{proc.stderr[-4000:]}")
+    return elapsed
+
+
+def run_peak_rss(argv: list[str]) -> tuple[float, int]:
+    """Run ``argv`` under ``/usr/bin/time`` if present, else via ``wait4``; its wall time and
+    peak RSS in bytes (the child alone, not earlier children)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed ({proc.returncode}): {argv}\n{err[-4000:]}")
+    return elapsed, usage.ru_maxrss * KiB  # Linux reports KiB
+
+
+def children_maxrss() -> int:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * KiB
+
+
+def disk_usage(path: Path) -> int:
+    """Bytes allocated under ``path``, like ``du -s`` (blocks, not apparent sizes)."""
+    total = 0
+    for dirpath, _, names in os.walk(path):
+        for n in names:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.lstat(os.path.join(dirpath, n)).st_blocks * 512
+    return total
+
+
+def count_objects(path: Path) -> int:
+    """Number of files under ``path`` (objects of a local store)."""
+    return sum(len(names) for _, _, names in os.walk(path))
+
+
+def drop_nothing() -> None:
+    """Both loxo and the baseline run with warm caches: flush dirty pages first so one
+    run's writeback does not bill the next."""
+    os.sync()
+
+
+# --- reporting -----------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    metric: str
+    loxo: float
+    baseline: float | None
+    unit: str
+    ratio: float | None
+    goal: str
+    ok: bool | None
+
+
+def fmt(v: float | None, unit: str) -> str:
+    if v is None:
+        return "-"
+    if unit == "s":
+        return f"{v:.3f} s"
+    if unit == "MB/s":
+        return f"{v:.0f} MB/s"
+    if unit == "MiB":
+        return f"{v:.1f} MiB"
+    if unit == "":
+        return f"{v:,.0f}"
+    return f"{v:.3g} {unit}"
+
+
+def print_table(title: str, rows: list[Row], notes: list[str] = ()) -> int:  # type: ignore[assignment]
+    """Print the table; the number of MISS rows (the exit status)."""
+    head = ("metric", "loxo", "baseline", "ratio", "goal", "result")
+    body = [
+        (
+            r.metric,
+            fmt(r.loxo, r.unit),
+            fmt(r.baseline, r.unit),
+            "-" if r.ratio is None else f"{r.ratio:.3g}x",
+            r.goal,
+            "-" if r.ok is None else ("PASS" if r.ok else "MISS"),
+        )
+        for r in rows
+    ]
+    widths = [max(len(x[i]) for x in (head, *body)) for i in range(len(head))]
+    line = "  ".join("{:<%d}" % w for w in widths)
+    print(f"\n== {title}")
+    print(line.format(*head))
+    print(line.format(*("-" * w for w in widths)))
+    for b in body:
+        print(line.format(*b))
+    for n in notes:
+        print(f"  note: {n}")
+    sys.stdout.flush()
+    return sum(1 for r in rows if r.ok is False)
