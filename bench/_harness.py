@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,6 +153,15 @@ def drop_nothing() -> None:
     os.sync()
 
 
+def parse_size(text: str) -> int:
+    """``"64M"``, ``"1G"``, ``"4096"`` -> bytes (binary units)."""
+    units = {"K": KiB, "M": MiB, "G": GiB}
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    if t and t[-1] in units:
+        return int(float(t[:-1]) * units[t[-1]])
+    return int(t)
+
+
 # --- reporting -----------------------------------------------------------------------------
 
 
@@ -181,7 +190,7 @@ def fmt(v: float | None, unit: str) -> str:
     return f"{v:.3g} {unit}"
 
 
-def print_table(title: str, rows: list[Row], notes: list[str] = ()) -> int:  # type: ignore[assignment]
+def print_table(title: str, rows: list[Row], notes: Sequence[str] = ()) -> int:
     """Print the table; the number of MISS rows (the exit status)."""
     head = ("metric", "loxo", "baseline", "ratio", "goal", "result")
     body = [
