@@ -46,9 +46,7 @@ def test_kill_9_during_put_file_r_never_exposes_partial_commit(tmp_path: Path) -
     )  # fmt: skip
     # how long a full put takes, to aim the kills inside it
     t0 = time.monotonic()
-    subprocess.run(
-        [LOXO, "put", "file", "-r", "r@probe:/up", "-f", str(src)], env=env, check=True
-    )
+    subprocess.run([LOXO, "put", "file", "-r", "r@probe:/up", "-f", str(src)], env=env, check=True)
     full = time.monotonic() - t0
     rng = random.Random(1)
     killed_midway = 0
@@ -89,4 +87,3 @@ def test_kill_9_during_put_file_r_never_exposes_partial_commit(tmp_path: Path) -
     assert pfs.fsck().ok
     out = subprocess.run([LOXO, "list", "file", "r@master"], env=env, capture_output=True)
     assert out.returncode == 0 and b"after.txt" in out.stdout
-

@@ -28,7 +28,9 @@ def _nodes() -> NodeCache:
 
 @settings(max_examples=200, deadline=None)
 @given(base=paths, puts=paths, deletes=paths, n=st.integers(0, 5))
-def test_merge_equals_fresh_build(base: list[str], puts: list[str], deletes: list[str], n: int) -> None:
+def test_merge_equals_fresh_build(
+    base: list[str], puts: list[str], deletes: list[str], n: int
+) -> None:
     fs.LEAF_FANOUT, fs.NODE_FANOUT = 3, 2  # tiny fanouts give deep trees from few entries
     try:
         nodes = _nodes()

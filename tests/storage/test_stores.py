@@ -111,17 +111,6 @@ def test_permission_denied_names_the_path(
     assert tmp_files(local.root) == []
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores modes")
-def test_read_only_directory(local: LocalStore) -> None:
-    local.root.chmod(0o500)
-    try:
-        with pytest.raises(StorageError, match="cannot access"):
-            local.put("k", b"x")
-    finally:
-        local.root.chmod(0o700)
-    assert tmp_files(local.root) == []
-
-
 def test_file_directory_clash(local: LocalStore) -> None:
     local.put("a/b", b"1")
     with pytest.raises(ObjectNotFound):

@@ -43,8 +43,8 @@ def pass_client(f: Callable[Concatenate[Client, P], R]) -> Callable[P, R]:
     @functools.wraps(f)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         session = click.get_current_context().find_object(Session)
-        if session is None:  # a command run outside the `loxo` group (tests)
-            session = click.get_current_context().ensure_object(Session)
+        if session is None:
+            raise RuntimeError("a loxo command ran outside the `loxo` group")
         return f(session.client, *args, **kwargs)
 
     return wrapper

@@ -66,7 +66,8 @@ class BranchOps(Core):
     def list_branch(self, repo: str, *, project: str = DEFAULT_PROJECT) -> list[BranchInfo]:
         repo_id = self._repo_id(repo, project)
         rows = self.db.all(
-            "SELECT name, head, created FROM branches WHERE repo_id = ? ORDER BY created DESC, name",
+            "SELECT name, head, created FROM branches WHERE repo_id = ? "
+            "ORDER BY created DESC, name",
             (repo_id,),
         )
         return [BranchInfo(repo, project, n, h, c) for n, h, c in rows]

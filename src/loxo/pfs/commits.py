@@ -165,7 +165,7 @@ class CommitOps(Core):
                     "WHERE repo_id = ? AND id = ?",
                     (
                         str(CommitState.FINISHED), t, t, encode_root(root),
-                        root.size if root else 0, root.count if root else 0, error,
+                        root.size if root else 0, root.nfiles if root else 0, error,
                         description, res.repo_id, row.id,
                     ),
                 )  # fmt: skip
@@ -177,7 +177,12 @@ class CommitOps(Core):
         return self.inspect_commit(CommitRef(res.repo, res.project, row.id))
 
     def commit_ops(
-        self, repo: str, branch: str, ops: list[Op], *, project: str = DEFAULT_PROJECT,
+        self,
+        repo: str,
+        branch: str,
+        ops: list[Op],
+        *,
+        project: str = DEFAULT_PROJECT,
         description: str = "",
     ) -> CommitInfo:
         """Apply ``ops`` as writes: into the branch's open commit if it has one, otherwise as
@@ -201,14 +206,19 @@ class CommitOps(Core):
                 cid = new_commit_id()
                 self._insert_commit(
                     repo_id, cid, branch, head, Origin.USER, description, encode_root(root),
-                    finished=True, size=root.size if root else 0, count=root.count if root else 0,
+                    finished=True, size=root.size if root else 0, count=root.nfiles if root else 0,
                 )  # fmt: skip
                 self._set_head(repo_id, branch, cid, exists)
             return self.inspect_commit(CommitRef(repo, project, cid))
 
     def _stage(self, repo_id: int, row: CommitRow, ops: list[Op]) -> None:
         # validate against the commit as it stands, so a bad write fails now, not at finish
-        fold(self._reader(self._apply(self._parent_root(repo_id, row), self._staged_ops(repo_id, row.id))), ops)
+        fold(
+            self._reader(
+                self._apply(self._parent_root(repo_id, row), self._staged_ops(repo_id, row.id))
+            ),
+            ops,
+        )
         with self.db.tx():
             fresh = self._commit_row(repo_id, row.id)
             if fresh is None or not fresh.is_open:
@@ -246,7 +256,7 @@ class CommitOps(Core):
         size, count = row.size, row.file_count
         if row.is_open:
             root = self.open_commit_root(Resolved(project, repo, repo_id, row))
-            size, count = (root.size, root.count) if root else (0, 0)
+            size, count = (root.size, root.nfiles) if root else (0, 0)
         return CommitInfo(
             repo=repo,
             project=project,
@@ -346,7 +356,7 @@ class CommitOps(Core):
         ids = {(r, c.id) for r, c in members}
         for repo_id, row in members:
             repo = self._repo_name(repo_id)[1]
-            for (sub_repo, sub_id) in self.db.all(
+            for sub_repo, sub_id in self.db.all(
                 "SELECT repo_id, commit_id FROM commit_provenance "
                 "WHERE from_repo_id = ? AND from_commit_id = ?",
                 (repo_id, row.id),

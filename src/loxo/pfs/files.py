@@ -136,16 +136,17 @@ class FileOps(Core):
         n = 0
         with tarfile.open(fileobj=out, mode="w|") as tar:
             for e in self.walk_files(res.where, p):
-                info = tarfile.TarInfo((e.path[len(base) :].lstrip("/") or Path(e.path).name))
+                info = tarfile.TarInfo(e.path[len(base) :].lstrip("/") or Path(e.path).name)
                 info.size = e.size
-                tar.addfile(info, _ChunkStream(reader.iter_chunks(e.refs)))  # type: ignore[arg-type]
+                tar.addfile(info, _ChunkStream(reader.iter_chunks(e.refs)))
                 n += 1
         return n
 
     def _is_dir(self, res: Resolved, p: str) -> bool:
         reader = self._reader(self.read_root(res))
-        return p == "/" or reader.first_from(p + "/") is not None and any(
-            True for _ in reader.iter(p + "/", p + "0")
+        return p == "/" or (
+            reader.first_from(p + "/") is not None
+            and any(True for _ in reader.iter(p + "/", p + "0"))
         )
 
     def inspect_file(self, ref: str | CommitRef, path: str | None = None) -> FileInfo:
@@ -183,12 +184,10 @@ class FileOps(Core):
                 continue
             sub = prefix + rest.split("/", 1)[0] + "/"
             group = [e]
-            for e in it:
-                if not e.path.startswith(sub):
-                    break
+            e = next(it, None)
+            while e is not None and e.path.startswith(sub):
                 group.append(e)
-            else:
-                e = None  # type: ignore[assignment]
+                e = next(it, None)
             size, h = _summarize(sub, iter(group))
             out.append(FileInfo(sub.rstrip("/"), FileType.DIR, size, h, res.commit.id))
         out.sort(key=lambda f: f.path)

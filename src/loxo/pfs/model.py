@@ -37,7 +37,7 @@ class ChangeType(StrEnum):
 
 class _Record:
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload, no-any-return]
+        return asdict(self)  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)

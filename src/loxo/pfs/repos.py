@@ -57,7 +57,9 @@ class RepoOps(Core):
                 )
         return self.inspect_repo(name, project=project)
 
-    def update_repo(self, name: str, description: str, *, project: str = DEFAULT_PROJECT) -> RepoInfo:
+    def update_repo(
+        self, name: str, description: str, *, project: str = DEFAULT_PROJECT
+    ) -> RepoInfo:
         self._repo_id(name, project)
         return self.create_repo(name, description, project=project, update=True)
 
@@ -83,7 +85,9 @@ class RepoOps(Core):
         size = int(size_row[0]) if size_row else 0
         return RepoInfo(name, project, rtype, desc, created, size, branches)
 
-    def list_repo(self, *, project: str | None = DEFAULT_PROJECT, all_types: bool = False) -> list[RepoInfo]:
+    def list_repo(
+        self, *, project: str | None = DEFAULT_PROJECT, all_types: bool = False
+    ) -> list[RepoInfo]:
         sql = "SELECT id FROM repos"
         where, args = [], []
         if project is not None:
@@ -96,7 +100,9 @@ class RepoOps(Core):
         rows = self.db.all(sql + " ORDER BY created DESC, name", args)
         return [self._repo_info(r[0]) for r in rows]
 
-    def delete_repo(self, name: str, *, project: str = DEFAULT_PROJECT, force: bool = False) -> None:
+    def delete_repo(
+        self, name: str, *, project: str = DEFAULT_PROJECT, force: bool = False
+    ) -> None:
         with self.db.tx():
             repo_id = self._repo_id(name, project)
             dependents = self.db.all(

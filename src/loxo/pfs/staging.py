@@ -31,7 +31,7 @@ class Op(NamedTuple):
 
     def encode(self) -> bytes:
         refs = [list(r) for r in self.refs]
-        return msgpack.packb([self.kind, self.path, refs, self.size])  # type: ignore[no-any-return]
+        return msgpack.packb([self.kind, self.path, refs, self.size])
 
     @classmethod
     def decode(cls, blob: bytes) -> Op:

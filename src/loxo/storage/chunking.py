@@ -52,7 +52,7 @@ class _Prefixed:
             buf[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
-        return self._stream.readinto(buf)  # type: ignore[attr-defined, no-any-return]
+        return self._stream.readinto(buf)  # type: ignore[attr-defined]
 
     def read(self, n: int = -1) -> bytes:
         if self._head:

@@ -55,7 +55,7 @@ class NodeRef(NamedTuple):
     last: str
     key: str
     level: int
-    count: int
+    nfiles: int
     size: int
 
     def to_list(self) -> list[Any]:
@@ -99,10 +99,7 @@ def _decode_entry(v: list[Any]) -> FileEntry:
 
 
 def _encode_node(level: int, items: list[Item]) -> bytes:
-    if level == 1:
-        body = [_encode_entry(e) for e in items]  # type: ignore[arg-type]
-    else:
-        body = [r.to_list() for r in items]  # type: ignore[union-attr]
+    body = [_encode_entry(e) if isinstance(e, FileEntry) else e.to_list() for e in items]
     return _zc.compress(msgpack.packb([level, body], use_bin_type=True))
 
 
@@ -141,12 +138,13 @@ def write_node(store: ObjectStore, level: int, items: list[Item]) -> NodeRef:
     store.put_if_absent(key, stored)
     if level == 1:
         count = len(items)
-        size = sum(e.size for e in items)  # type: ignore[union-attr]
+        size = sum(e.size for e in items if isinstance(e, FileEntry))
     else:
-        count = sum(r.count for r in items)  # type: ignore[union-attr]
-        size = sum(r.size for r in items)  # type: ignore[union-attr]
+        count = sum(r.nfiles for r in items if isinstance(r, NodeRef))
+        size = sum(r.size for r in items)
+    first = items[0]
     return NodeRef(
-        items[0].path if level == 1 else items[0].first,  # type: ignore[union-attr]
+        first.path if isinstance(first, FileEntry) else first.first,
         _last(items[-1]),
         key,
         level,
@@ -166,7 +164,7 @@ class FilesetReader:
 
     @property
     def count(self) -> int:
-        return self.root.count if self.root else 0
+        return self.root.nfiles if self.root else 0
 
     @property
     def size(self) -> int:
