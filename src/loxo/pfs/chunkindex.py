@@ -74,6 +74,12 @@ def lease(db: Database) -> Iterator[str]:
             db.execute("DELETE FROM leases WHERE id = ?", (lease_id,))
 
 
+def heartbeat(db: Database, lease_id: str) -> None:
+    """Keep a long-running writer's lease alive."""
+    with db.tx():
+        db.execute("UPDATE leases SET heartbeat = ? WHERE id = ?", (time.time(), lease_id))
+
+
 def oldest_live_lease(db: Database, now: float) -> float | None:
     """Start time of the oldest live lease (dead ones are removed on the way)."""
     host = socket.gethostname()

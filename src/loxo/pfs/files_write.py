@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from loxo.errors import FileNotFound, InvalidArgumentError, LoxoError, StorageError
 from loxo.storage.blobs import BlobWriter, PendingFile
 
-from .chunkindex import lease
+from .chunkindex import heartbeat, lease
 from .model import CommitInfo
 from .paths import normalize_path
 from .staging import APPEND, DELETE, PUT, Op
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from .api import PFS
 
 Progress = Callable[[int], None]
+HEARTBEAT_EVERY = 60.0  # seconds; see chunkindex.LEASE_TTL
 
 
 class ModifyFile:
@@ -51,7 +53,8 @@ class ModifyFile:
         self.description = description
         pfs._repo_id(repo, project)  # fail early on an unknown repo
         self._stack = ExitStack()
-        self._stack.enter_context(lease(pfs.db))
+        self._lease = self._stack.enter_context(lease(pfs.db))
+        self._beat = time.monotonic()
         self._writer = BlobWriter(pfs.store, pfs.index, on_bytes=progress)
         self._ops: list[tuple[str, str, PendingFile | None, Op | None]] = []
         self.commit: CommitInfo | None = None
@@ -61,6 +64,9 @@ class ModifyFile:
     def put_file(self, path: str, data: bytes | BinaryIO, *, append: bool = False) -> None:
         path = normalize_path(path, allow_root=False)
         stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+        if time.monotonic() - self._beat > HEARTBEAT_EVERY:
+            heartbeat(self._pfs.db, self._lease)
+            self._beat = time.monotonic()
         pending = self._writer.add(stream)
         self._ops.append((APPEND if append else PUT, path, pending, None))
 
