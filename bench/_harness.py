@@ -167,13 +167,15 @@ def parse_size(text: str) -> int:
 
 @dataclass
 class Row:
+    """One line of the table; ``ok`` is None for informational rows."""
+
     metric: str
     loxo: float
     baseline: float | None
     unit: str
-    ratio: float | None
-    goal: str
-    ok: bool | None
+    ratio: float | None = None
+    goal: str = "-"
+    ok: bool | None = None
 
 
 def fmt(v: float | None, unit: str) -> str:
@@ -205,7 +207,7 @@ def print_table(title: str, rows: list[Row], notes: Sequence[str] = ()) -> int:
         for r in rows
     ]
     widths = [max(len(x[i]) for x in (head, *body)) for i in range(len(head))]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(f"\n== {title}")
     print(line.format(*head))
     print(line.format(*("-" * w for w in widths)))

@@ -12,6 +12,7 @@ import click
 
 from loxo.client import Client
 from loxo.pfs.model import CommitInfo, CommitRefInfo, CommitState
+from loxo.pfs.refs import CommitRef
 
 from . import verbs
 from .context import message_option, output_options, pass_client
@@ -115,9 +116,7 @@ def list_commit(
 
 @verbs.wait.command("commit")
 @click.argument("ref")
-@click.option(
-    "--timeout", type=click.FloatRange(min=0), help="Give up after this many seconds."
-)
+@click.option("--timeout", type=click.FloatRange(min=0), help="Give up after this many seconds.")
 @output_options
 @pass_client
 def wait_commit(client: Client, ref: str, timeout: float | None, out: Output) -> None:
@@ -125,7 +124,9 @@ def wait_commit(client: Client, ref: str, timeout: float | None, out: Output) ->
     show it."""
     if is_commit_id(ref):
         members = client.list_commit_set(ref)
-        done = [client.wait_commit(f"{c.repo}@{c.id}", timeout=timeout) for c in members]
+        done = [
+            client.wait_commit(CommitRef(c.repo, c.project, c.id), timeout=timeout) for c in members
+        ]
     else:
         done = [client.wait_commit(ref, timeout=timeout)]
     out.many(done, COMMIT_HEADERS, commit_row(out))

@@ -9,13 +9,14 @@ it was. The session holds a writer *lease* so garbage collection spares what it 
 
 from __future__ import annotations
 
-import io
 import os
 import tarfile
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int], None]
 HEARTBEAT_EVERY = 60.0  # seconds; see chunkindex.LEASE_TTL
+READ_THREADS = 4
+READ_AHEAD = 256  # files read ahead of the hashing thread
+SMALL_FILE = 1024 * 1024  # read whole by the read-ahead threads
 
 
 class ModifyFile:
@@ -63,11 +67,13 @@ class ModifyFile:
 
     def put_file(self, path: str, data: bytes | BinaryIO, *, append: bool = False) -> None:
         path = normalize_path(path, allow_root=False)
-        stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
         if time.monotonic() - self._beat > HEARTBEAT_EVERY:
             heartbeat(self._pfs.db, self._lease)
             self._beat = time.monotonic()
-        pending = self._writer.add(stream)
+        if isinstance(data, bytes | bytearray):
+            pending = self._writer.add_bytes(bytes(data))
+        else:
+            pending = self._writer.add(data)
         self._ops.append((APPEND if append else PUT, path, pending, None))
 
     def put_file_path(self, path: str, local: str | Path, *, append: bool = False) -> None:
@@ -90,11 +96,28 @@ class ModifyFile:
             raise InvalidArgumentError(f"{str(local_dir)!r} is not a directory")
         dest = normalize_path(dest)
         n = 0
-        for rel in _walk(root):
-            target = (dest.rstrip("/") + "/" + rel) if dest != "/" else "/" + rel
-            self.put_file_path(target, root / rel, append=append)
-            n += 1
+        base = dest.rstrip("/") + "/"
+        # small files are read ahead by threads (the syscalls release the GIL), so reading
+        # overlaps hashing; big ones stream in this thread
+        ahead: deque[tuple[str, str, Future[bytes | None]]] = deque()
+        with ThreadPoolExecutor(READ_THREADS) as pool:
+            for rel, full in _walk(root):
+                ahead.append((rel, full, pool.submit(_read_small, full)))
+                if len(ahead) >= READ_AHEAD:
+                    n += self._put_read(base, *ahead.popleft(), append=append)
+            while ahead:
+                n += self._put_read(base, *ahead.popleft(), append=append)
         return n
+
+    def _put_read(
+        self, base: str, rel: str, full: str, data: Future[bytes | None], *, append: bool
+    ) -> int:
+        content = data.result()
+        if content is None:
+            self.put_file_path(base + rel, full, append=append)
+        else:
+            self.put_file(base + rel, content, append=append)
+        return 1
 
     def put_tar(self, dest: str, stream: BinaryIO) -> int:
         """Expand a tar stream under ``dest``."""
@@ -196,15 +219,35 @@ class ModifyFile:
             self.abort()
 
 
-def _walk(root: Path) -> Iterator[str]:
-    """Relative paths of the regular files under ``root``, sorted, following no symlinks
-    out of the tree."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            full = Path(dirpath) / name
-            if full.is_file():
-                yield str(full.relative_to(root)).replace(os.sep, "/")
+def _walk(root: Path) -> Iterator[tuple[str, str]]:
+    """``(relative path, full path)`` of the regular files under ``root``, sorted; symlinks
+    to files are followed, symlinked directories are not entered."""
+    stack = [("", str(root))]
+    while stack:
+        rel_dir, full_dir = stack.pop()
+        try:
+            entries = sorted(os.scandir(full_dir), key=lambda e: e.name, reverse=True)
+        except OSError as err:
+            raise StorageError(f"cannot read directory {full_dir!r}: {err.strerror}") from err
+        files = []
+        for entry in entries:
+            rel = rel_dir + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((rel + "/", entry.path))
+            elif entry.is_file():
+                files.append((rel, entry.path))
+        yield from reversed(files)
+
+
+def _read_small(path: str) -> bytes | None:
+    """The content of a small file, or None for a big one (to be streamed) or an error (to
+    be reported by the streaming path)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(SMALL_FILE + 1)
+    except OSError:
+        return None
+    return data if len(data) <= SMALL_FILE else None
 
 
 def _open_local(path: Path) -> BinaryIO:

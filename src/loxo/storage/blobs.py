@@ -31,7 +31,7 @@ from typing import BinaryIO, NamedTuple, Protocol
 from loxo.errors import CorruptObject, LoxoError
 
 from . import codec
-from .chunking import chunk_stream
+from .chunking import chunk_bytes, chunk_stream
 from .hashing import hash_bytes, hash_of_hashes
 from .objectstore import ObjectStore
 
@@ -124,23 +124,29 @@ class BlobWriter:
         pf = PendingFile()
         self._pending.append(pf)
         for chunk in chunk_stream(stream):
-            h = hash_bytes(chunk)
-            pf.chunk_hashes.append(h)
-            pf.size += len(chunk)
-            self.bytes_in += len(chunk)
-            if h not in self._resolved and h not in self._chunks:
-                self._chunks[h] = chunk
-                self._buffered += len(chunk)
-            if self._on_bytes is not None:
-                self._on_bytes(len(chunk))
-            if self._buffered >= self._batch_bytes:
-                self._write_batch()
+            self._add_chunk(pf, chunk)
         return pf
 
     def add_bytes(self, data: bytes) -> PendingFile:
-        import io
+        """Like :meth:`add` for content already in memory (no stream, no extra copy)."""
+        pf = PendingFile()
+        self._pending.append(pf)
+        for chunk in chunk_bytes(data):
+            self._add_chunk(pf, chunk)
+        return pf
 
-        return self.add(io.BytesIO(data))
+    def _add_chunk(self, pf: PendingFile, chunk: bytes) -> None:
+        h = hash_bytes(chunk)
+        pf.chunk_hashes.append(h)
+        pf.size += len(chunk)
+        self.bytes_in += len(chunk)
+        if h not in self._resolved and h not in self._chunks:
+            self._chunks[h] = chunk
+            self._buffered += len(chunk)
+        if self._on_bytes is not None:
+            self._on_bytes(len(chunk))
+        if self._buffered >= self._batch_bytes:
+            self._write_batch()
 
     def write(self, stream: BinaryIO) -> FileContent:
         pf = self.add(stream)

@@ -19,13 +19,14 @@ MAX_SIZE = 4 * 1024 * 1024
 _cdc = pyfastcdc.FastCDC(avg_size=AVG_SIZE, min_size=MIN_SIZE, max_size=MAX_SIZE)
 
 
-def chunk_bytes(data: bytes | memoryview) -> Iterator[memoryview]:
+def chunk_bytes(data: bytes) -> Iterator[bytes]:
     """Split an in-memory buffer into content-defined chunks."""
     if len(data) <= MIN_SIZE:
-        yield memoryview(data)
+        if data:
+            yield data
         return
     for c in _cdc.cut_buf(data):
-        yield c.data
+        yield bytes(c.data)
 
 
 def chunk_stream(stream: BinaryIO) -> Iterator[bytes]:
