@@ -17,7 +17,7 @@ from loxo.storage.blobs import BlobReader
 from loxo.storage.fileset import FileEntry, NodeRef, differing_entries
 from loxo.storage.hashing import hash_children
 
-from .core import DEFAULT_BRANCH, DEFAULT_PROJECT, Core, Resolved
+from .core import DEFAULT_BRANCH, Core, Resolved
 from .diff import diff_entries
 from .files_write import ModifyFile, Progress
 from .glob import compile_glob, glob_tree
@@ -281,25 +281,37 @@ def _summarize(prefix: str, entries: Iterator[FileEntry]) -> tuple[int, str]:
 
 
 class _ChunkStream(io.RawIOBase):
-    """A file object over verified chunks (for tarfile)."""
+    """A read-only file object over verified chunks (for tarfile); holds one chunk."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks, self._buf = chunks, b""
+        self._chunks = chunks
+        self._buf = memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
-    def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self._buf) < n:
+    def readinto(self, out: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._buf:
             nxt = next(self._chunks, None)
             if nxt is None:
+                return 0
+            self._buf = memoryview(nxt)
+        n = min(len(out), len(self._buf))
+        out[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        """Exactly ``size`` bytes unless the end comes first (tarfile needs full reads)."""
+        if size < 0:
+            return self.readall()
+        out = bytearray(size)
+        view, got = memoryview(out), 0
+        while got < size:
+            n = self.readinto(view[got:])
+            if n == 0:
                 break
-            self._buf += nxt
-        if n < 0:
-            out, self._buf = self._buf, b""
-        else:
-            out, self._buf = self._buf[:n], self._buf[n:]
-        return out
+            got += n
+        return bytes(out[:got])
 
 
-_ = DEFAULT_PROJECT
