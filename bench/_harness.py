@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -112,24 +111,30 @@ def run(argv: list[str]) -> float:
     return elapsed
 
 
+TIME = "/usr/bin/time"
+
+
 def run_peak_rss(argv: list[str]) -> tuple[float, int]:
-    """Run ``argv`` under ``/usr/bin/time`` if present, else via ``wait4``; its wall time and
-    peak RSS in bytes (the child alone, not earlier children)."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
-    if proc.returncode != 0:
-        raise SystemExit(f"command failed ({proc.returncode}): {argv}\n{err[-4000:]}")
-    return elapsed, usage.ru_maxrss * KiB  # Linux reports KiB
+    """Run ``argv``; its wall time and peak RSS in bytes.
 
-
-def children_maxrss() -> int:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * KiB
+    Measured by GNU ``/usr/bin/time -f %M``, not by this process's ``wait4``: Linux bills a
+    child's ``ru_maxrss`` with the peak RSS of the process that forked it (the exec'd mm
+    inherits the parent's high-water mark when ``subprocess`` uses ``vfork``), so a parent
+    that once held a 64 MiB buffer would see every child at >= 64 MiB. ``time`` is tiny."""
+    if not os.access(TIME, os.X_OK):
+        raise SystemExit(f"{TIME} (GNU time) is needed to measure a child's peak RSS")
+    with tempfile.NamedTemporaryFile("r") as rep, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.run(
+            [TIME, "-f", "%M", "-o", rep.name, *argv], stdout=subprocess.DEVNULL, stderr=err
+        )
+        elapsed = time.perf_counter() - t
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace")[-4000:]
+            raise SystemExit(f"command failed ({proc.returncode}): {argv}\n{tail}")
+        kib = int(rep.read().split()[-1])
+    return elapsed, kib * KiB
 
 
 def disk_usage(path: Path) -> int:

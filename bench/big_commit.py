@@ -105,7 +105,7 @@ def main() -> int:
                 one_s / big_s,
                 "<= 0.01x",
                 one_s <= 0.01 * big_s,
-            )  # fmt: skip
+            )
         )
         rows.append(Row("objects added by the 1-file commit", added, None, ""))
 
@@ -125,7 +125,7 @@ def main() -> int:
                 walk_s / ls_s,
                 ">= 100x",
                 walk_s >= 100 * ls_s,
-            )  # fmt: skip
+            )
         )
         if not args.no_glob:
             glob_s, globbed = timed_call(home, lambda p: len(p.glob_file(ref, "**")), 1)
@@ -138,7 +138,7 @@ def main() -> int:
                     glob_s / ls_s,
                     ">= 100x",
                     glob_s >= 100 * ls_s,
-                )  # fmt: skip
+                )
             )
             notes.append(f"glob_file('**') returned {globbed:,} entries")
         notes.append(f"list_file({some_dir!r}) returned {len(listed)} entries (median of 5)")

@@ -16,7 +16,9 @@ from .output import Output, human_size
 @output_options
 @pass_client
 def gc(client: Client, out: Output) -> None:
-    """Delete stored objects no commit or write in progress needs, and print what was freed."""
+    """Free the space of data nothing needs any more.
+
+    Deletes every stored object that no commit and no write in progress refers to."""
     out.one(
         client.gc(),
         lambda r: [
@@ -32,8 +34,10 @@ def gc(client: Client, out: Output) -> None:
 @output_options
 @pass_client
 def fsck(client: Client, out: Output) -> None:
-    """Read back and verify every stored object a commit needs; list each missing or
-    corrupted one, and exit 1 if there is any."""
+    """Verify the stored data of every commit.
+
+    Reads back and checks every stored object a commit needs; lists each missing or
+    corrupted one and exits 1 if there is any."""
     report = client.fsck()
     if out.format != "table":
         out.one(report, lambda r: [])

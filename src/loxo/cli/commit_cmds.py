@@ -47,7 +47,9 @@ def _refs(refs: list[CommitRefInfo]) -> str:
 @message_option("A description of the commit.")
 @pass_client
 def start_commit(client: Client, branch: str, description: str | None) -> None:
-    """Open a commit on REPO@BRANCH and print its ID; writes to the branch go into it until
+    """Open a commit on REPO@BRANCH and print its ID.
+
+    Writes to the branch go into the open commit, invisible to readers of the branch, until
     `loxo finish commit`."""
     ref = branch_ref(branch)
     info = client.start_commit(
@@ -61,7 +63,9 @@ def start_commit(client: Client, branch: str, description: str | None) -> None:
 @message_option("Replace the commit's description.")
 @pass_client
 def finish_commit(client: Client, ref: str, description: str | None) -> None:
-    """Finish the open commit REPO@BRANCH or REPO@ID, making it visible through its branch."""
+    """Finish the open commit REPO@BRANCH or REPO@ID.
+
+    The commit becomes what its branch shows."""
     client.finish_commit(ref, description=description)
 
 
@@ -94,7 +98,9 @@ def inspect_commit(client: Client, ref: str, out: Output) -> None:
 
 @verbs.list_.command("commit")
 @click.argument("target", required=False, metavar="[REPO[@BRANCH] | ID]")
-@click.option("-n", "--number", type=click.IntRange(min=0), default=0, help="At most N commits.")
+@click.option(
+    "-n", "--number", type=click.IntRange(min=0), default=0, metavar="N", help="At most N commits."
+)
 @click.option(
     "--from", "from_commit", metavar="ID", help="Stop before this commit (list newer ones only)."
 )
@@ -103,8 +109,10 @@ def inspect_commit(client: Client, ref: str, out: Output) -> None:
 def list_commit(
     client: Client, target: str | None, number: int, from_commit: str | None, out: Output
 ) -> None:
-    """List commits newest first: a branch's history (REPO@BRANCH), every commit of REPO,
-    every commit (no argument), or the members of the commit set ID."""
+    """List commits, newest first.
+
+    A branch's history (REPO@BRANCH), every commit of REPO, every commit (no argument), or
+    the members of the commit set ID."""
     if target is not None and is_commit_id(target):
         if number or from_commit:
             raise click.UsageError("-n and --from apply to a history, not to a commit set")
@@ -120,8 +128,9 @@ def list_commit(
 @output_options
 @pass_client
 def wait_commit(client: Client, ref: str, timeout: float | None, out: Output) -> None:
-    """Wait until the commit REF, or every commit of the commit set ID, is finished; then
-    show it."""
+    """Wait until a commit is finished.
+
+    Waits for the commit REF, or for every commit of the commit set ID, then shows it."""
     if is_commit_id(ref):
         members = client.list_commit_set(ref)
         done = [
@@ -136,7 +145,10 @@ def wait_commit(client: Client, ref: str, timeout: float | None, out: Output) ->
 @click.argument("ref")
 @pass_client
 def squash_commit(client: Client, ref: str) -> None:
-    """Remove the commit REF (or the commit set ID), folding its changes into its children."""
+    """Fold a commit into its children.
+
+    Removes the commit REF (or the commit set ID); its children keep their content and take
+    its parent as theirs."""
     client.squash_commit(ref)
 
 
@@ -144,6 +156,8 @@ def squash_commit(client: Client, ref: str) -> None:
 @click.argument("ref")
 @pass_client
 def delete_commit(client: Client, ref: str) -> None:
-    """Delete the commit REF (or the commit set ID); it must have no children. Branch heads
-    on it move back to its parent; an open commit is aborted."""
+    """Delete a commit that has no children.
+
+    Deletes the commit REF (or the commit set ID); branch heads on it move back to its
+    parent; an open commit is aborted."""
     client.delete_commit(ref)

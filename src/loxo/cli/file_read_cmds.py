@@ -86,6 +86,8 @@ def get_file(client: Client, source: str, dest: str | None, recursive: bool, tar
     elif recursive:
         if dest is None:
             raise click.UsageError("-r writes a tree: name the directory with -o DIR, or use --tar")
+        if os.path.exists(dest) and not os.path.isdir(dest):
+            raise click.BadParameter(f"{dest!r} is not a directory", param_hint="-o")
         with progress("download") as cb:
             client.get_file_to_dir(source, None, dest, progress=cb)
     else:
@@ -102,7 +104,9 @@ def get_file(client: Client, source: str, dest: str | None, recursive: bool, tar
 @output_options
 @pass_client
 def list_file(client: Client, source: str, out: Output) -> None:
-    """List a directory (one level; the root by default), or show one file."""
+    """List a directory, one level deep.
+
+    The root by default; a path naming a file shows that file."""
     out.many(client.list_file(source), FILE_HEADERS, _file_row)
 
 
@@ -111,7 +115,9 @@ def list_file(client: Client, source: str, out: Output) -> None:
 @output_options
 @pass_client
 def glob_file(client: Client, pattern: str, out: Output) -> None:
-    """List the files and directories matching PATTERN, e.g. 'images@master:/*/*.png'."""
+    """List the files and directories matching a pattern.
+
+    For example 'images@master:/*/*.png'; '**' crosses directories."""
     ref, glob = require_path(pattern, "pattern")
     out.many(client.glob_file(ref, glob), FILE_HEADERS, _file_row)
 
@@ -151,6 +157,7 @@ def _diff_row(d: DiffEntry) -> list[str]:
 @output_options
 @pass_client
 def diff_file(client: Client, new: str, old: str | None, out: Output) -> None:
-    """List the files added, deleted and changed from OLD_REF (default: the parent of
-    NEW_REF) to NEW_REF, under PATH."""
+    """List the files added, deleted and changed.
+
+    Compares NEW_REF with OLD_REF (by default its parent commit), under PATH if given."""
     out.many(client.diff_file(new, old), ["CHANGE", "PATH", "OLD SIZE", "NEW SIZE"], _diff_row)

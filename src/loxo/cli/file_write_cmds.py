@@ -56,9 +56,10 @@ def put_file(
     untar: bool,
     description: str | None,
 ) -> None:
-    """Write into REPO@BRANCH at PATH: a file, a tree (-r) or an expanded tar (--untar).
+    """Write a file, a tree (-r) or a tar's contents (--untar).
 
-    PATH defaults to '/' for trees and tars, and to '/<name of the source>' for a file; a
+    Writes into REPO@BRANCH at PATH, as a new commit or into the branch's open commit. PATH
+    defaults to '/' for trees and tars, and to '/<name of the source>' for a file; a
     PATH ending in '/' receives the file under its own name."""
     if untar and (recursive or append):
         raise click.UsageError("--untar cannot be combined with -r or --append")
@@ -138,7 +139,9 @@ def _tree_size(root: Path) -> int:
 @click.argument("target", metavar="DST_REPO@BRANCH:/PATH")
 @pass_client
 def copy_file(client: Client, source: str, target: str) -> None:
-    """Copy a file or a directory to another path or branch, by reference (no bytes move)."""
+    """Copy a file or a directory, by reference.
+
+    No bytes move: the copy shares the stored content of the source."""
     ref, path = require_path(target, "path")
     client.copy_file(source, ref, path)
 
@@ -147,6 +150,6 @@ def copy_file(client: Client, source: str, target: str) -> None:
 @click.argument("target", metavar="REPO@BRANCH:/PATH")
 @pass_client
 def delete_file(client: Client, target: str) -> None:
-    """Delete a file, or a directory with everything under it, in a new commit."""
+    """Delete a file, or a directory with everything under it."""
     ref, path = require_path(target, "path")
     client.delete_file(ref, path)

@@ -9,7 +9,7 @@ from loxo.pfs.model import RepoInfo
 
 from . import verbs
 from .context import output_options, pass_client
-from .output import Output, human_size
+from .output import NONE, Output, human_size
 
 
 @verbs.create.command("repo")
@@ -45,7 +45,7 @@ def inspect_repo(client: Client, name: str, out: Output) -> None:
             ("Description", r.description),
             ("Created", out.when(r.created)),
             ("Size of master", human_size(r.size)),
-            ("Branches", ", ".join(r.branches)),
+            ("Branches", ", ".join(r.branches) or NONE),
         ],
     )
 
@@ -72,5 +72,7 @@ def list_repo(client: Client, all_types: bool, out: Output) -> None:
 )
 @pass_client
 def delete_repo(client: Client, name: str, force: bool) -> None:
-    """Delete the repo NAME with its branches and commits (``loxo gc`` frees the space)."""
+    """Delete the repo NAME with its branches and commits.
+
+    `loxo gc` then frees the space its data used."""
     client.delete_repo(name, force=force)

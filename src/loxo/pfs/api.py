@@ -27,6 +27,7 @@ class PFS(RepoOps, BranchOps, CommitOps, FileOps, MaintenanceOps):
         self.db, self.store = db, store
         self.nodes = NodeCache(store)
         self.index = DbChunkIndex(db)
+        self.head_hooks = []
         with db.tx():
             db.execute(
                 "INSERT OR IGNORE INTO projects (name, description, created) VALUES (?, '', ?)",

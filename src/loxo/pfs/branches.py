@@ -50,6 +50,8 @@ class BranchOps(Core):
                     "INSERT INTO branches (repo_id, name, head, created) VALUES (?, ?, ?, ?)",
                     (repo_id, branch, head_id, now()),
                 )
+            if head_id is not None and head_id != old:
+                self._notify_head(repo_id, branch, head_id, new_set=True)
         return self.inspect_branch(repo, branch, project=project)
 
     def inspect_branch(

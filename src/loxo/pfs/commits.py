@@ -153,28 +153,41 @@ class CommitOps(Core):
             root = self._apply(self._parent_root(res.repo_id, row), ops)
             self.store.sync()
             with self.db.tx():
-                fresh = self._commit_row(res.repo_id, row.id)
-                if fresh is None or not fresh.is_open:
-                    raise CommitNotOpen(res.repo, row.id)
                 if len(self._staged_ops(res.repo_id, row.id)) != len(ops):
                     continue  # a writer staged more meanwhile: fold again
-                t = now()
-                self.db.execute(
-                    "UPDATE commits SET state = ?, finishing = ?, finished = ?, root = ?, "
-                    "size = ?, file_count = ?, error = ?, description = COALESCE(?, description) "
-                    "WHERE repo_id = ? AND id = ?",
-                    (
-                        str(CommitState.FINISHED), t, t, encode_root(root),
-                        root.size if root else 0, root.nfiles if root else 0, error,
-                        description, res.repo_id, row.id,
-                    ),
-                )  # fmt: skip
-                self.db.execute(
-                    "DELETE FROM staged_ops WHERE repo_id = ? AND commit_id = ?",
-                    (res.repo_id, row.id),
-                )
+                self.finish_commit_root(res.repo_id, row.id, root, error, description)
             break
         return self.inspect_commit(CommitRef(res.repo, res.project, row.id))
+
+    def finish_commit_root(
+        self,
+        repo_id: int,
+        commit_id: str,
+        root: NodeRef | None,
+        error: str = "",
+        description: str | None = None,
+    ) -> None:
+        """Finish an open commit with a fileset root made elsewhere (pipeline output)."""
+        with self.db.tx():
+            fresh = self._commit_row(repo_id, commit_id)
+            if fresh is None or not fresh.is_open:
+                raise CommitNotOpen(self._repo_name(repo_id)[1], commit_id)
+            t = now()
+            self.db.execute(
+                "UPDATE commits SET state = ?, finishing = ?, finished = ?, root = ?, "
+                "size = ?, file_count = ?, error = ?, description = COALESCE(?, description) "
+                "WHERE repo_id = ? AND id = ?",
+                (
+                    str(CommitState.FINISHED), t, t, encode_root(root),
+                    root.size if root else 0, root.nfiles if root else 0, error,
+                    description, repo_id, commit_id,
+                ),
+            )  # fmt: skip
+            self.db.execute(
+                "DELETE FROM staged_ops WHERE repo_id = ? AND commit_id = ?", (repo_id, commit_id)
+            )
+            if fresh.branch is not None and fresh.origin == Origin.USER:
+                self._notify_head(repo_id, fresh.branch, CommitID(commit_id), new_set=False)
 
     def commit_ops(
         self,
@@ -209,6 +222,7 @@ class CommitOps(Core):
                     finished=True, size=root.size if root else 0, count=root.nfiles if root else 0,
                 )  # fmt: skip
                 self._set_head(repo_id, branch, cid, exists)
+                self._notify_head(repo_id, branch, cid, new_set=False)
             return self.inspect_commit(CommitRef(repo, project, cid))
 
     def _stage(self, repo_id: int, row: CommitRow, ops: list[Op]) -> None:

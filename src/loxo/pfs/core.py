@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,11 +96,22 @@ def now() -> float:
     return time.time()
 
 
+HeadHook = Callable[[int, str, CommitID, bool], None]
+
+
 class Core:
     db: Database
     store: ObjectStore
     nodes: NodeCache
     index: DbChunkIndex
+    head_hooks: list[HeadHook]
+
+    def _notify_head(self, repo_id: int, branch: str, commit_id: CommitID, new_set: bool) -> None:
+        """A branch of a repo now points at a new finished commit (called inside the
+        transaction that moved it, so reactions commit or roll back with it). ``new_set``:
+        the head moved to an existing commit, so reactions need a new commit set ID."""
+        for hook in self.head_hooks:
+            hook(repo_id, branch, commit_id, new_set)
 
     # --- lookups ---------------------------------------------------------------------
 

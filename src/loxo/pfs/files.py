@@ -14,8 +14,8 @@ from typing import BinaryIO
 
 from loxo.errors import FileNotFound, InvalidArgumentError, PathConflict
 from loxo.storage.blobs import BlobReader
+from loxo.storage.dirhash import dir_summary
 from loxo.storage.fileset import FileEntry, NodeRef, differing_entries
-from loxo.storage.hashing import hash_children
 
 from .core import DEFAULT_BRANCH, Core, Resolved
 from .diff import diff_entries
@@ -160,7 +160,7 @@ class FileOps(Core):
         first = next(entries, None)
         if first is None and p != "/":
             raise FileNotFound(res.where, p)
-        size, h = _summarize(prefix, _chain(first, entries))
+        size, h = dir_summary(prefix, _chain(first, entries))
         return FileInfo(p, FileType.DIR, size, h, res.commit.id)
 
     def list_file(self, ref: str | CommitRef, path: str | None = None) -> list[FileInfo]:
@@ -188,7 +188,7 @@ class FileOps(Core):
             while e is not None and e.path.startswith(sub):
                 group.append(e)
                 e = next(it, None)
-            size, h = _summarize(sub, iter(group))
+            size, h = dir_summary(sub, iter(group))
             out.append(FileInfo(sub.rstrip("/"), FileType.DIR, size, h, res.commit.id))
         out.sort(key=lambda f: f.path)
         return out
@@ -206,7 +206,7 @@ class FileOps(Core):
         for m in glob_tree(g, (e.path for e in source)):
             if m.is_dir:
                 prefix = "/" if m.path == "/" else m.path + "/"
-                size, h = _summarize(prefix, reader.iter_prefix(prefix))
+                size, h = dir_summary(prefix, reader.iter_prefix(prefix))
                 out.append(FileInfo(m.path, FileType.DIR, size, h, res.commit.id))
             else:
                 e = by_path.get(m.path) or reader.get(m.path)
@@ -254,32 +254,6 @@ def _chain(first: FileEntry | None, rest: Iterator[FileEntry]) -> Iterator[FileE
     yield from rest
 
 
-def _summarize(prefix: str, entries: Iterator[FileEntry]) -> tuple[int, str]:
-    """Size and hash of the directory ``prefix`` (ending in '/') from its sorted entries."""
-    stack: list[tuple[str, list[tuple[str, str]]]] = [(prefix, [])]
-    total = 0
-
-    def close() -> None:
-        d, children = stack.pop()
-        children.sort()
-        stack[-1][1].append((d[:-1].rsplit("/", 1)[1], hash_children(children)))
-
-    for e in entries:
-        total += e.size
-        while not e.path.startswith(stack[-1][0]):
-            close()
-        rel = e.path[len(stack[-1][0]) :]
-        parts = rel.split("/")
-        for part in parts[:-1]:
-            stack.append((stack[-1][0] + part + "/", []))
-        stack[-1][1].append((parts[-1], e.hash))
-    while len(stack) > 1:
-        close()
-    children = stack[0][1]
-    children.sort()
-    return total, hash_children(children)
-
-
 class _ChunkStream(io.RawIOBase):
     """A read-only file object over verified chunks (for tarfile); holds one chunk."""
 
@@ -313,5 +287,3 @@ class _ChunkStream(io.RawIOBase):
                 break
             got += n
         return bytes(out[:got])
-
-
