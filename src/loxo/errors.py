@@ -8,7 +8,7 @@ HTTP / gRPC status codes); nothing ever matches an error by its message text.
 
     LoxoError
     ├── NotFoundError            the named thing does not exist
-    │   ├── ProjectNotFound, RepoNotFound, BranchNotFound, CommitNotFound
+    │   ├── ProjectNotFound, RepoNotFound, BranchNotFound, CommitNotFound, CommitSetNotFound
     │   ├── FileNotFound
     │   └── ObjectNotFound       a key missing from an object store
     ├── AlreadyExistsError       the named thing exists already
@@ -95,6 +95,12 @@ class CommitNotFound(NotFoundError):
     def __init__(self, repo: str, ref: str, why: str = "") -> None:
         self.repo, self.ref = repo, ref
         super().__init__(f"commit {repo}@{ref} not found" + (f": {why}" if why else ""))
+
+
+class CommitSetNotFound(NotFoundError):
+    def __init__(self, commit_id: str) -> None:
+        self.commit_id = commit_id
+        super().__init__(f"commit set {commit_id} not found; `loxo list commit` shows commits")
 
 
 class FileNotFound(NotFoundError):

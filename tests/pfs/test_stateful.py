@@ -15,7 +15,7 @@ import hypothesis.strategies as st
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from loxo.errors import LoxoError, PathConflict
+from loxo.errors import FileNotFound, LoxoError, PathConflict
 from loxo.pfs.api import PFS
 from loxo.pfs.db import Database
 from loxo.storage.memory import MemoryStore
@@ -82,7 +82,15 @@ class PFSMachine(RuleBasedStateMachine):
     @rule(branch=st.sampled_from(BRANCHES), path=st.sampled_from([*PATHS, "/", "/c"]))
     def delete(self, branch: str, path: str) -> None:
         tree = self.current(branch)
-        info = self.pfs.delete_file(f"r@{branch}", path)
+        exists = path == "/" or any(p == path or p.startswith(path + "/") for p in tree)
+        if branch not in self.heads and branch not in self.open:
+            exists = True  # a branch with no commit yet: deleting makes its first commit
+        try:
+            info = self.pfs.delete_file(f"r@{branch}", path)
+        except FileNotFound:
+            assert not exists
+            return
+        assert exists
         prefix = "/" if path == "/" else path + "/"
         tree = {p: d for p, d in tree.items() if p != path and not p.startswith(prefix)}
         self.apply(branch, tree, info.id)

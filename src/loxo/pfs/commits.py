@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from loxo.errors import (
     CommitNotOpen,
     CommitOpen,
+    CommitSetNotFound,
     HasDependents,
-    LoxoError,
     PreconditionError,
 )
 from loxo.storage.fileset import NodeRef, merge
@@ -67,7 +67,7 @@ class CommitOps(Core):
             if origin == Origin.USER:
                 self._check_writable(repo_id, repo)
             exists, head = self._branch_head(repo_id, branch)
-            if head is not None:
+            if head is not None and origin == Origin.USER:
                 row = self._commit_row(repo_id, head)
                 if row is not None and row.is_open:
                     raise CommitOpen(repo, branch, head)
@@ -338,8 +338,15 @@ class CommitOps(Core):
         cid = self._require_commit_id(commit_id)
         members = self._commit_set(cid)
         if not members:
-            raise LoxoError(f"commit set {cid} not found")
+            raise CommitSetNotFound(cid)
         return [self._info(repo_id, row) for repo_id, row in members]
+
+    def wait_commit_set(self, commit_id: str, *, timeout: float | None = None) -> list[CommitInfo]:
+        """Block until every commit of a commit set is finished."""
+        return [
+            self.wait_commit(CommitRef(c.repo, c.project, c.id), timeout=timeout)
+            for c in self.list_commit_set(commit_id)
+        ]
 
     def wait_commit(self, ref: str | CommitRef, *, timeout: float | None = None) -> CommitInfo:
         """Block until the commit is finished (another process may be finishing it)."""

@@ -12,7 +12,14 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from loxo.errors import FileNotFound, InvalidArgumentError, PathConflict
+from loxo.errors import (
+    CommitNotOpen,
+    FileNotFound,
+    InvalidArgumentError,
+    NotFoundError,
+    PathConflict,
+    StorageError,
+)
 from loxo.storage.blobs import BlobReader
 from loxo.storage.dirhash import dir_summary
 from loxo.storage.fileset import FileEntry, NodeRef, differing_entries
@@ -23,7 +30,7 @@ from .files_write import ModifyFile, Progress
 from .glob import compile_glob, glob_tree
 from .model import ChangeType, CommitInfo, DiffEntry, FileInfo, FileType
 from .paths import normalize_path
-from .refs import CommitRef
+from .refs import CommitRef, is_commit_id
 
 
 class FileOps(Core):
@@ -39,6 +46,13 @@ class FileOps(Core):
         if cref.ancestors or cref.index is not None:
             raise InvalidArgumentError(f"cannot write to {ref!r}: write to a branch")
         branch = cref.ref or DEFAULT_BRANCH
+        if is_commit_id(branch):
+            repo_id = self._repo_id(cref.repo, cref.project)
+            row = self._commit_row(repo_id, branch)
+            if row is not None:
+                if not row.is_open or row.branch is None:
+                    raise CommitNotOpen(cref.repo, branch)
+                branch = row.branch
         return ModifyFile(
             self,  # type: ignore[arg-type]
             cref.repo,
@@ -57,6 +71,15 @@ class FileOps(Core):
         return mf.commit
 
     def delete_file(self, ref: str, path: str) -> CommitInfo:
+        p = normalize_path(path)
+        try:
+            current = self.resolve(ref, for_read=False)
+        except NotFoundError:
+            current = None
+        if current is not None and p != "/":
+            reader = self._reader(self.read_root(current))
+            if reader.get(p) is None and next(reader.iter_prefix(p + "/"), None) is None:
+                raise FileNotFound(current.where, p)
         with self.modify_file(ref) as mf:
             mf.delete_file(path)
         assert mf.commit is not None
@@ -119,12 +142,15 @@ class FileOps(Core):
         for e in self.walk_files(res.where, p):
             rel = e.path[len(base) :].lstrip("/") or Path(e.path).name
             target = Path(dest) / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "wb") as f:
-                for chunk in reader.iter_chunks(e.refs):
-                    f.write(chunk)
-                    if progress:
-                        progress(len(chunk))
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with open(target, "wb") as f:
+                    for chunk in reader.iter_chunks(e.refs):
+                        f.write(chunk)
+                        if progress:
+                            progress(len(chunk))
+            except OSError as err:
+                raise StorageError(f"cannot write {str(target)!r}: {err.strerror}") from err
             n += 1
         return n
 

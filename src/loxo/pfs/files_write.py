@@ -13,6 +13,7 @@ import os
 import tarfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -130,7 +131,10 @@ class ModifyFile:
                         continue
                     f = tar.extractfile(member)
                     assert f is not None
-                    self.put_file(dest + "/" + member.name.lstrip("./"), f)  # type: ignore[arg-type]
+                    name = member.name
+                    while name.startswith("./"):
+                        name = name[2:]
+                    self.put_file(dest + "/" + name, f)  # type: ignore[arg-type]
                     n += 1
         except tarfile.TarError as err:
             raise InvalidArgumentError(f"not a valid tar stream: {err}") from err
@@ -139,7 +143,13 @@ class ModifyFile:
     def put_url(self, path: str, url: str, *, untar: bool = False, append: bool = False) -> int:
         """Fetch ``file://`` or ``http(s)://`` content into ``path``."""
         if url.startswith("file://"):
-            local = Path(url[len("file://") :])
+            parsed = urllib.parse.urlparse(url)
+            if parsed.netloc not in ("", "localhost"):
+                raise InvalidArgumentError(
+                    f"unsupported URL {url!r}: file:// URLs must name a local path "
+                    "(file:///abs/path)"
+                )
+            local = Path(urllib.parse.unquote(parsed.path))
             if local.is_dir():
                 return self.put_dir(path, local, append=append)
             if untar:

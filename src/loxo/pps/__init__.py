@@ -1,0 +1,1 @@
+"""pps: pipelines."""
