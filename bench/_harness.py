@@ -218,7 +218,9 @@ def print_table(title: str, rows: list[Row], notes: Sequence[str] = ()) -> int:
     print(line.format(*("-" * w for w in widths)))
     for b in body:
         print(line.format(*b))
-    for n in notes:
+    import loxo
+
+    for n in [*notes, f"loxo {loxo.__version__} imported from {Path(loxo.__file__).parent}"]:
         print(f"  note: {n}")
     sys.stdout.flush()
     return sum(1 for r in rows if r.ok is False)

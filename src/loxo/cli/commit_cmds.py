@@ -132,10 +132,7 @@ def wait_commit(client: Client, ref: str, timeout: float | None, out: Output) ->
 
     Waits for the commit REF, or for every commit of the commit set ID, then shows it."""
     if is_commit_id(ref):
-        members = client.list_commit_set(ref)
-        done = [
-            client.wait_commit(CommitRef(c.repo, c.project, c.id), timeout=timeout) for c in members
-        ]
+        done = client.wait_commit_set(ref, timeout=timeout)
     else:
         done = [client.wait_commit(ref, timeout=timeout)]
     out.many(done, COMMIT_HEADERS, commit_row(out))

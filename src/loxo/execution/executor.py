@@ -20,7 +20,13 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Iterator
 
+from loxo.errors import PreconditionError
+
 from .task import DatumResult, TaskSet
+
+
+class ExecutorClosed(PreconditionError):
+    """The executor was closed (before or while ``run`` was waiting for results)."""
 
 
 class Executor(abc.ABC):

@@ -189,38 +189,6 @@ class DriverOps(PipelineOps):
         if progress is not None:
             progress(self._progress(pid, job_id, name, started))
 
-    def _listing(
-        self, inputs: list[dict[str, Any]]
-    ) -> Callable[[PfsInput | CronInput], Iterator[FileEntry]]:
-        roots: dict[str, NodeRef | None] = {}
-        for i in inputs:
-            row = self._commit_row(i["repo_id"], i["commit"]) if i["commit"] else None
-            roots[i["name"]] = row.root_ref if row is not None else None
-
-        def listing(leaf: PfsInput | CronInput) -> Iterator[FileEntry]:
-            return self._reader(roots.get(leaf.name)).iter()
-
-        return listing
-
-    @staticmethod
-    def _commits(inputs: list[dict[str, Any]]) -> dict[str, str]:
-        return {i["name"]: i["commit"] or "" for i in inputs}
-
-    def _base(self, pid: int, seq: int) -> tuple[str | None, dict[str, tuple[str, str, bytes]]]:
-        row = self.db.one(
-            "SELECT id FROM jobs WHERE pipeline_id = ? AND seq < ? AND state = 'SUCCESS' "
-            "ORDER BY seq DESC LIMIT 1",
-            (pid, seq),
-        )
-        if row is None:
-            return None, {}
-        rows = self.db.all(
-            "SELECT datum_id, hash, state, output_root FROM datums "
-            "WHERE pipeline_id = ? AND job_id = ?",
-            (pid, row[0]),
-        )
-        return row[0], {d: (h, s, r) for d, h, s, r in rows}
-
     def _task_sets(
         self, spec: PipelineSpec, name: str, project: str, job_id: str, datums: list[Datum]
     ) -> list[TaskSet]:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from loxo.errors import LoxoError, NotFoundError
 from loxo.pfs.api import PFS
 from loxo.pfs.core import new_commit_id
 from loxo.pfs.model import CommitID, Origin
+from loxo.storage.fileset import FileEntry, NodeRef
 
 from .model import InputCommit, JobInfo, JobState
 from .spec import CronInput, Input, PfsInput, PipelineSpec, parse_specs
@@ -99,28 +101,8 @@ class JobOps(PFS):
             return False
         spec, _ = self._spec_of(pipeline_id)
         version = self.db.one("SELECT version FROM pipelines WHERE id = ?", (pipeline_id,))[0]
-        inputs: list[dict[str, Any]] = []
-        provenance: list[tuple[int, str]] = []
-        for leaf in leaf_inputs(spec.input):
-            project, repo, branch = input_branch(leaf)
-            repo_id = self._repo_id(repo, project)
-            commit: str | None
-            if trigger is not None and trigger[:2] == (repo_id, branch):
-                commit = trigger[2]
-            elif self._commit_row(repo_id, set_id) is not None:
-                commit = set_id  # a sibling in the same commit set (diamond DAGs)
-            else:
-                commit = self._branch_head(repo_id, branch)[1]
-                row = self._commit_row(repo_id, commit) if commit else None
-                while row is not None and row.is_open and row.origin == Origin.USER:
-                    commit = row.parent
-                    row = self._commit_row(repo_id, commit) if commit else None
-            inputs.append(
-                {"name": leaf.name, "project": project, "repo": repo, "branch": branch,
-                 "commit": commit, "repo_id": repo_id}
-            )  # fmt: skip
-            if commit is not None:
-                provenance.append((repo_id, commit))
+        inputs = self._resolve_inputs(spec, set_id, trigger)
+        provenance = [(i["repo_id"], i["commit"]) for i in inputs if i["commit"] is not None]
         if trigger is None and not provenance:
             return False  # nothing to process yet
         out_project, out_repo = spec.project, spec.name
@@ -146,6 +128,68 @@ class JobOps(PFS):
         ):
             self._create_job(downstream, set_id, (out_repo_id, spec.output_branch, set_id))
         return True
+
+    def _resolve_inputs(
+        self, spec: PipelineSpec, set_id: str | None, trigger: tuple[int, str, str] | None
+    ) -> list[dict[str, Any]]:
+        """The exact commit each input reads: the trigger, a sibling of the same commit set
+        (diamond DAGs), or the newest finished commit of the input branch."""
+        inputs: list[dict[str, Any]] = []
+        for leaf in leaf_inputs(spec.input):
+            project, repo, branch = input_branch(leaf)
+            repo_id = self._repo_id(repo, project)
+            commit: str | None
+            if trigger is not None and trigger[:2] == (repo_id, branch):
+                commit = trigger[2]
+            elif set_id is not None and self._commit_row(repo_id, set_id) is not None:
+                commit = set_id
+            else:
+                commit = self._branch_head(repo_id, branch)[1]
+                row = self._commit_row(repo_id, commit) if commit else None
+                while row is not None and row.is_open and row.origin == Origin.USER:
+                    commit = row.parent
+                    row = self._commit_row(repo_id, commit) if commit else None
+            inputs.append(
+                {"name": leaf.name, "project": project, "repo": repo, "branch": branch,
+                 "commit": commit, "repo_id": repo_id}
+            )  # fmt: skip
+        return inputs
+
+    def _listing(
+        self, inputs: list[dict[str, Any]]
+    ) -> Callable[[PfsInput | CronInput], Iterator[FileEntry]]:
+        """Entries of each input's commit, for datum iteration."""
+        roots: dict[str, NodeRef | None] = {}
+        for i in inputs:
+            row = self._commit_row(i["repo_id"], i["commit"]) if i["commit"] else None
+            roots[i["name"]] = row.root_ref if row is not None else None
+
+        def listing(leaf: PfsInput | CronInput) -> Iterator[FileEntry]:
+            return self._reader(roots.get(leaf.name)).iter()
+
+        return listing
+
+    @staticmethod
+    def _commits(inputs: list[dict[str, Any]]) -> dict[str, str]:
+        return {i["name"]: i["commit"] or "" for i in inputs}
+
+    def _base(
+        self, pid: int, seq: int | None
+    ) -> tuple[str | None, dict[str, tuple[str, str, bytes]]]:
+        """The base job (latest successful job before ``seq``) and its datums."""
+        row = self.db.one(
+            "SELECT id FROM jobs WHERE pipeline_id = ? AND seq < ? AND state = 'SUCCESS' "
+            "ORDER BY seq DESC LIMIT 1",
+            (pid, seq if seq is not None else 1 << 62),
+        )
+        if row is None:
+            return None, {}
+        rows = self.db.all(
+            "SELECT datum_id, hash, state, output_root FROM datums "
+            "WHERE pipeline_id = ? AND job_id = ?",
+            (pid, row[0]),
+        )
+        return row[0], {d: (h, s, r) for d, h, s, r in rows}
 
     # --- queries --------------------------------------------------------------------
 

@@ -163,9 +163,10 @@ class PipelineOps(JobOps):
         """(datums kept, datums to rerun) if ``spec`` replaced the pipeline now."""
         pid = self._pipeline_id(spec.name, spec.project)
         _, salt = self._spec_of(pid)
-        listing, commits = self._current_listing(spec)
-        current = [(d.id, d.hash(salt)) for d in iter_datums(spec.input, listing, commits)]  # type: ignore[arg-type]
-        base = self._base_datums(pid, None)
+        inputs = self._resolve_inputs(spec, None, None)
+        datums = iter_datums(spec.input, self._listing(inputs), self._commits(inputs))  # type: ignore[arg-type]
+        current = [(d.id, d.hash(salt)) for d in datums]
+        _, base = self._base(pid, None)
         plan = plan_job(current, {k: (v[0], v[1]) for k, v in base.items()},
                         every_job=spec.reprocess_spec == "every_job")  # fmt: skip
         return len(plan.skip), len(plan.run)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -78,6 +78,20 @@ def expected(path: str, what: str, value: object) -> InvalidSpec:
 
 def join_path(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+def _is_int(value: object) -> bool:
+    if isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_ints(value: object) -> bool:
+    return isinstance(value, list) and all(map(_is_int, value))
+
+
+def _is_strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 # --- durations -----------------------------------------------------------------------------
@@ -158,49 +172,29 @@ class Fields:
     def get(self, name: str) -> Any:
         return self.data.get(name)
 
-    def string(self, name: str, default: str = "") -> str:
+    def _read(self, name: str, default: Any, ok: Callable[[Any], bool], what: str) -> Any:
         value = self.data.get(name)
         if value is None:
             return default
-        if not isinstance(value, str):
-            raise expected(self.at(name), "a string", value)
+        if not ok(value):
+            raise expected(self.at(name), what, value)
         return value
+
+    def string(self, name: str, default: str = "") -> str:
+        return str(self._read(name, default, lambda v: isinstance(v, str), "a string"))
 
     def boolean(self, name: str, default: bool = False) -> bool:
-        value = self.data.get(name)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise expected(self.at(name), "true or false", value)
-        return value
+        return bool(self._read(name, default, lambda v: isinstance(v, bool), "true or false"))
 
     def integer(self, name: str, default: int, minimum: int = 0) -> int:
-        value = self.data.get(name)
-        if value is None:
-            return default
-        ok = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-        if isinstance(value, bool) or not ok or value < minimum:
-            what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-            raise expected(self.at(name), what, value)
-        return int(value)
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        return int(self._read(name, default, lambda v: _is_int(v) and v >= minimum, what))
 
     def strings(self, name: str) -> tuple[str, ...]:
-        value = self.data.get(name)
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise expected(self.at(name), "a list of strings", value)
-        return tuple(value)
+        return tuple(self._read(name, (), _is_strings, "a list of strings"))
 
     def integers(self, name: str) -> tuple[int, ...]:
-        value = self.data.get(name)
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
-        ):
-            raise expected(self.at(name), "a list of integers", value)
-        return tuple(value)
+        return tuple(int(x) for x in self._read(name, (), _is_ints, "a list of integers"))
 
     def string_map(self, name: str) -> dict[str, str]:
         value = self.data.get(name)
@@ -314,7 +308,16 @@ class Input:
         return {self.kind: [child.to_dict() for child in self.children]}
 
 
-_PFS_FIELDS = ("name", "repo", "glob", "branch", "project", "lazy", "empty_files", "join_on")
+_PFS_FIELDS: tuple[str, ...] = (
+    "name",
+    "repo",
+    "glob",
+    "branch",
+    "project",
+    "lazy",
+    "empty_files",
+    "join_on",
+)
 _PFS_FIELDS += ("group_by", "outer_join", "trigger", "repo_type", "commit", "s3")
 _CRON_FIELDS = ("name", "spec", "repo", "overwrite", "start", "project")
 _TRIGGER_FIELDS = ("branch", "all", "cron_spec", "rate_limit_spec", "size", "commits")
@@ -341,14 +344,21 @@ class _InputParser:
         if parent in ("join", "group") and kind != "pfs":
             raise InvalidSpec(fields.at(kind), None, f"a {parent} input's members must be pfs")
         if kind == "pfs":
-            return Input(pfs=self.pfs(Fields(fields.get("pfs"), fields.at("pfs"), _PFS_FIELDS), parent))
+            return Input(
+                pfs=self.pfs(Fields(fields.get("pfs"), fields.at("pfs"), _PFS_FIELDS), parent)
+            )
         if kind == "cron":
-            return Input(cron=self.cron(Fields(fields.get("cron"), fields.at("cron"), _CRON_FIELDS)))
+            return Input(
+                cron=self.cron(Fields(fields.get("cron"), fields.at("cron"), _CRON_FIELDS))
+            )
         items = fields.get(kind)
         if not isinstance(items, list) or not items:
             raise expected(fields.at(kind), "a non-empty list of inputs", items)
-        children = tuple(self.parse(item, f"{fields.at(kind)}[{i}]", kind) for i, item in enumerate(items))
-        return Input(**{kind: children})
+        children = tuple(
+            self.parse(item, f"{fields.at(kind)}[{i}]", kind) for i, item in enumerate(items)
+        )
+        combined: dict[str, Any] = {kind: children}
+        return Input(**combined)
 
     def claim(self, fields: Fields, name: str) -> None:
         if name == RESERVED_INPUT_NAME:
@@ -364,7 +374,9 @@ class _InputParser:
         self.claim(fields, name)
         for unsupported, harmless in (("commit", ""), ("s3", False), ("repo_type", "user")):
             if fields.has(unsupported) and fields.get(unsupported) != harmless:
-                raise InvalidSpec(fields.at(unsupported), fields.get(unsupported), "not supported by loxo")
+                raise InvalidSpec(
+                    fields.at(unsupported), fields.get(unsupported), "not supported by loxo"
+                )
         pattern = fields.string("glob")
         if not pattern:
             raise InvalidSpec(fields.at("glob"), fields.get("glob"), 'required, e.g. "/*"')
@@ -376,11 +388,11 @@ class _InputParser:
         for key, template in keys.items():
             for ref in _GROUP_REF.finditer(template):
                 if int(ref.group(1) or ref.group(2)) > groups:
-                    why = f"{ref.group()} refers to a capture group the glob lacks ({groups} group(s))"
+                    why = f"{ref.group()} names a capture group the glob lacks ({groups} group(s))"
                     raise InvalidSpec(fields.at(key), template, why)
         needed = {"join": "join_on", "group": "group_by"}.get(parent)
         if needed and not keys[needed]:
-            raise InvalidSpec(fields.at(needed), None, f"required in a {parent} input, e.g. \"$1\"")
+            raise InvalidSpec(fields.at(needed), None, f'required in a {parent} input, e.g. "$1"')
         trigger = fields.get("trigger")
         if trigger is not None:
             Fields(trigger, fields.at("trigger"), _TRIGGER_FIELDS)
@@ -407,15 +419,15 @@ class _InputParser:
         except ValueError as err:
             raise InvalidSpec(fields.at("spec"), spec, str(err)) from None
         if fields.name("project", "project", default=self.project) != self.project:
-            raise InvalidSpec(fields.at("project"), fields.get("project"), "a cron repo lives in the pipeline's project")
+            raise InvalidSpec(
+                fields.at("project"),
+                fields.get("project"),
+                "a cron repo lives in the pipeline's project",
+            )
         start = fields.get("start")
-        if isinstance(start, datetime):  # YAML reads unquoted timestamps as datetimes
-            start = start.isoformat()
-        if start is not None:
-            try:
-                datetime.fromisoformat(start if isinstance(start, str) else "?")
-            except ValueError:
-                raise expected(fields.at("start"), 'a timestamp like "2024-01-31T00:00:00Z"', start) from None
+        start = start.isoformat() if isinstance(start, datetime) else start  # YAML timestamps
+        if start is not None and not _is_timestamp(start):
+            raise expected(fields.at("start"), 'a timestamp like "2024-01-31T00:00:00Z"', start)
         return CronInput(
             name=name,
             spec=spec,
@@ -424,6 +436,13 @@ class _InputParser:
             start=start,
             project=self.project,
         )
+
+
+def _is_timestamp(text: object) -> bool:
+    try:
+        return isinstance(text, str) and bool(datetime.fromisoformat(text))
+    except ValueError:
+        return False
 
 
 # --- cron schedules --------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """service: the one façade every front door calls (embedded client, later gRPC and HTTP).
 
-For now the service is the versioned file system (:class:`loxo.pfs.api.PFS`); pipelines
-(``pps``) join it here, so that front doors never reach into the layers below.
+:class:`Service` is the versioned file system (``pfs``) plus pipelines (``pps``) over one
+metadata DB and one object store. In embedded mode the process that finishes an input commit
+drives the resulting jobs (``drive()``) until the DAG is quiet.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import os
 from pathlib import Path
 
 from loxo.pfs.api import PFS
+from loxo.pps import schema
+from loxo.pps.datum_queries import DatumQueryOps
+from loxo.pps.driver import DriverOps
 
 
 def default_home() -> Path:
@@ -17,8 +21,14 @@ def default_home() -> Path:
     return Path(os.environ.get("LOXO_HOME") or Path.home() / ".loxo").expanduser()
 
 
-class Service(PFS):
+class Service(DriverOps, DatumQueryOps):
     """Everything loxo can do, over one metadata DB and one object store."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        schema.install(self.db)
+        self.head_hooks.append(self._on_head)
+        self.executor_name = os.environ.get("LOXO_EXECUTOR", "local")
 
     @classmethod
     def open_home(cls, home: str | Path | None = None, store_url: str | None = None) -> Service:
@@ -27,4 +37,4 @@ class Service(PFS):
         return svc
 
 
-__all__ = ["Service", "default_home"]
+__all__ = ["PFS", "Service", "default_home"]

@@ -1,0 +1,504 @@
+"""The local executor: a pool of warm worker processes on this machine.
+
+Workers (:mod:`~loxo.execution.worker`) start on demand, up to ``workers`` (default: the
+CPU count), from a ``forkserver`` (``spawn`` where there is none; never ``fork``, since the
+parent may hold SQLite connections and threads), and live until :meth:`close`, reused
+across sets, jobs and ``run`` calls.
+
+One dispatcher thread owns the pool and all its state. API calls hand it closures to run
+(:meth:`LocalExecutor._call`); it waits on the workers' pipes, their process sentinels and
+a wake-up pipe at once, so it reacts at the moment a worker reports or dies:
+
+- ``run`` feeds at most ``parallelism`` sets at a time and yields each ``DatumResult`` as
+  its worker reports it;
+- a worker that dies mid-set (killed, crashed, out of memory) is replaced; the process
+  group of its running command is killed, the datum it was running counts one failed
+  attempt (so a datum that always kills its worker ends FAILED), and the set's
+  unfinished datums go back to the front of the queue. A datum may thus run twice; its
+  result is keyed by ``(job_id, datum_id)``;
+- Python calls run inside the worker, so their ``datum_timeout``, ``restart_datum`` and
+  ``cancel`` kill the worker (then handled as above); commands are killed by the worker's
+  control thread and the worker stays warm;
+- ``cancel(job_id)`` drops the job's queued sets and stops its running ones in every
+  ``run`` in progress; nothing of the job is yielded after it returns.
+
+``close()`` stops every worker (killing the busy ones and their process groups) and ends
+the dispatcher; no process is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from typing import Any, TypeVar
+
+from loxo.errors import InvalidArgumentError
+
+from . import worker as worker_module
+from .control import CANCELLED, RESTARTED, kill_group
+from .executor import Executor, ExecutorClosed
+from .runcmd import describe_exit
+from .runtime import Resume
+from .task import DatumResult, DatumState, LogLine, TaskSet
+
+T = TypeVar("T")
+STOP_GRACE = 3.0  # seconds an idle worker gets to exit at close() before it is killed
+_SET_DONE = object()  # in a run's queue: one of its sets is finished
+
+
+@dataclass(eq=False)
+class _Run:
+    """One ``run()`` call: where its results go."""
+
+    results: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
+    cancelled_jobs: set[str] = field(default_factory=set)
+
+
+@dataclass(eq=False)
+class _SetJob:
+    """A set queued or running; ``ts.datums`` shrinks to the unfinished ones on requeue."""
+
+    run: _Run
+    ts: TaskSet
+    resumes: dict[str, Resume] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)
+    deaths: dict[str, int] = field(default_factory=dict)
+    cancelled: bool = False
+    finished: bool = False
+
+
+@dataclass(eq=False)
+class _Worker:
+    proc: BaseProcess
+    conn: Connection
+    ctrl: Connection
+    sj: _SetJob | None = None
+    seq: int = -1
+    datum: str | None = None
+    attempt: int = 0
+    python: bool = False  # a Python call is running (only killing the worker stops it)
+    deadline: float | None = None
+    timeout: float = 0.0
+    pgid: int | None = None
+    logs: list[LogLine] = field(default_factory=list)
+
+    def start_datum(self, datum_id: str | None, resume: Resume | None) -> None:
+        self.datum, self.python, self.deadline, self.pgid = datum_id, False, None, None
+        self.attempt = resume.attempts if resume else 0
+        self.logs = list(resume.logs) if resume else []
+
+
+class LocalExecutor(Executor):
+    name = "local"
+
+    def __init__(self, workers: int | None = None, *, start_method: str | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise InvalidArgumentError(f"workers must be at least 1, not {workers}")
+        self.max_workers = workers or os.cpu_count() or 1
+        self._ctx = _context(start_method)
+        self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = (
+            queue.SimpleQueue()
+        )
+        self._wake_r, self._wake_w = os.pipe()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._stopping = False
+        # dispatcher-owned state
+        self._workers: list[_Worker] = []
+        self._queue: deque[_SetJob] = deque()
+        self._runs: set[_Run] = set()
+        self._seq = itertools.count()
+
+    # --- API (any thread) ----------------------------------------------------------------
+
+    def run(self, sets: Iterable[TaskSet], *, parallelism: int = 1) -> Iterator[DatumResult]:
+        run = _Run()
+        self._call(functools.partial(self._runs.add, run))
+        it = iter(sets)
+        outstanding, exhausted = 0, False
+        try:
+            while True:
+                while not exhausted and outstanding < max(1, parallelism):
+                    ts = next(it, None)
+                    if ts is None:
+                        exhausted = True
+                    elif ts.datums and ts.job_id not in run.cancelled_jobs:
+                        _check_store(ts.store_url)
+                        self._call(functools.partial(self._submit, _SetJob(run, ts)))
+                        outstanding += 1
+                if outstanding == 0:
+                    return
+                item = run.results.get()
+                if item is _SET_DONE:
+                    outstanding -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
+        finally:
+            with contextlib.suppress(ExecutorClosed):
+                self._call(functools.partial(self._end_run, run))
+
+    def cancel(self, job_id: str) -> None:
+        if self._thread is None:
+            return
+        with contextlib.suppress(ExecutorClosed):
+            self._call(functools.partial(self._cancel_job, job_id))
+
+    def restart_datum(self, job_id: str, datum_id: str) -> bool:
+        if self._thread is None:
+            return False
+        try:
+            return self._call(functools.partial(self._restart, job_id, datum_id))
+        except ExecutorClosed:
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            self._commands.put((self._begin_stop, Future()))
+            self._wake()
+            thread.join()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def worker_pids(self) -> list[int]:
+        """The pids of the live workers (for tests and diagnostics)."""
+        if self._thread is None:
+            return []
+        return self._call(lambda: [w.proc.pid for w in self._workers if w.proc.pid])
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the dispatcher thread (started on first use); return its result."""
+        with self._lock:
+            if self._closed:
+                raise ExecutorClosed("the local executor is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._dispatch, name="loxo-local-executor", daemon=True
+                )
+                self._thread.start()
+            fut: Future[T] = Future()
+            self._commands.put((fn, fut))
+        self._wake()
+        return fut.result()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"\0")
+
+    # --- dispatcher thread ---------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        try:
+            while not (self._stopping and not self._workers):
+                self._run_commands()
+                if self._stopping:
+                    self._stop_workers()
+                    continue
+                self._assign()
+                self._poll(self._next_deadline())
+                self._enforce_deadlines()
+        except BaseException as e:  # a bug here must not leave runs waiting forever
+            for run in self._runs:
+                run.results.put(e)
+            for w in list(self._workers):
+                self._kill(w)
+            raise
+        finally:
+            self._fail_commands()
+            for run in self._runs:
+                run.results.put(ExecutorClosed("the local executor was closed"))
+
+    def _run_commands(self) -> None:
+        while True:
+            try:
+                fn, fut = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                fut.set_result(fn())
+            except Exception as e:
+                fut.set_exception(e)
+
+    def _fail_commands(self) -> None:
+        while True:
+            try:
+                _, fut = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            fut.set_exception(ExecutorClosed("the local executor is closed"))
+
+    def _poll(self, timeout: float | None) -> None:
+        by_conn = {w.conn: w for w in self._workers}
+        by_sentinel = {w.proc.sentinel: w for w in self._workers}
+        ready = wait([self._wake_r, *by_conn, *by_sentinel], timeout)
+        if self._wake_r in ready:
+            os.read(self._wake_r, 65536)
+        for obj in ready:
+            if isinstance(obj, Connection) and obj in by_conn:
+                w = by_conn[obj]
+                if w in self._workers and not self._drain(w):
+                    self._on_death(w, None)
+        for obj in ready:
+            w2 = by_sentinel.get(obj) if isinstance(obj, int) else None
+            if w2 is not None and w2 in self._workers:
+                self._drain(w2)
+                self._on_death(w2, None)
+
+    def _drain(self, w: _Worker) -> bool:
+        """Handle every message waiting from ``w``; False once its pipe is closed."""
+        try:
+            while w.conn.poll():
+                self._on_message(w, w.conn.recv())
+        except (EOFError, OSError):
+            return False
+        return True
+
+    def _on_message(self, w: _Worker, msg: tuple[Any, ...]) -> None:
+        kind, sj = msg[0], w.sj
+        if sj is None:
+            return
+        if kind == "datum":
+            w.start_datum(msg[1], sj.resumes.get(msg[1]))
+        elif kind == "attempt":
+            _, _, w.attempt, w.python, timeout, w.logs = msg
+            if w.python and timeout is not None:
+                w.timeout, w.deadline = timeout, time.monotonic() + timeout
+        elif kind == "attempt_end":
+            w.python, w.deadline = False, None
+        elif kind == "pgid":
+            w.pgid = msg[1]
+        elif kind == "result":
+            result: DatumResult = msg[1]
+            w.start_datum(None, None)
+            if not sj.cancelled:
+                sj.done.add(result.datum_id)
+                sj.run.results.put(result)
+        elif kind == "done":
+            w.sj = None
+            self._finish(sj)
+
+    def _finish(self, sj: _SetJob) -> None:
+        if not sj.finished:
+            sj.finished = True
+            sj.run.results.put(_SET_DONE)
+
+    def _submit(self, sj: _SetJob) -> None:
+        if sj.ts.job_id in sj.run.cancelled_jobs:
+            self._finish(sj)
+        else:
+            self._queue.append(sj)
+
+    def _assign(self) -> None:
+        while self._queue:
+            w = next((w for w in self._workers if w.sj is None), None)
+            if w is None:
+                if len(self._workers) >= self.max_workers:
+                    return
+                try:
+                    w = self._start_worker()
+                except Exception as e:
+                    sj = self._queue.popleft()
+                    sj.run.results.put(e)
+                    self._finish(sj)
+                    continue
+            sj = self._queue.popleft()
+            w.sj, w.seq = sj, next(self._seq)
+            w.start_datum(None, None)
+            try:
+                w.conn.send(("set", w.seq, sj.ts, sj.resumes))
+            except OSError:
+                self._on_death(w, None)
+
+    def _start_worker(self) -> _Worker:
+        conn, child_conn = self._ctx.Pipe(duplex=True)
+        ctrl_r, ctrl_w = self._ctx.Pipe(duplex=False)
+        setup = worker_module.WorkerSetup(dict(os.environ), list(sys.path), os.getcwd())
+        proc = self._ctx.Process(
+            target=worker_module.main,
+            args=(child_conn, ctrl_r, setup),
+            name="loxo-worker",
+            daemon=True,
+        )
+        proc.start()
+        child_conn.close()
+        ctrl_r.close()
+        w = _Worker(proc, conn, ctrl_w)
+        self._workers.append(w)
+        return w
+
+    def _next_deadline(self) -> float | None:
+        deadlines = [w.deadline for w in self._workers if w.deadline is not None]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def _enforce_deadlines(self) -> None:
+        now = time.monotonic()
+        for w in list(self._workers):
+            if w.deadline is not None and now >= w.deadline and w in self._workers:
+                if self._drain(w) and w.deadline is not None:
+                    self._kill(w, f"timed out after {w.timeout:g}s")
+
+    def _kill(self, w: _Worker, reason: str | None = None) -> None:
+        """SIGKILL a worker and its command's process group; handle it as dead."""
+        with contextlib.suppress(ProcessLookupError, TypeError):
+            os.kill(w.proc.pid or 0, signal.SIGKILL)
+        w.proc.join(5)
+        self._drain(w)
+        self._on_death(w, reason)
+
+    def _on_death(self, w: _Worker, reason: str | None) -> None:
+        """Replace a dead worker: requeue its set's unfinished datums."""
+        if w not in self._workers:
+            return
+        self._workers.remove(w)
+        if w.pgid is not None:
+            kill_group(w.pgid)
+        w.proc.join(5)
+        code = w.proc.exitcode
+        for c in (w.conn, w.ctrl):
+            c.close()
+        with contextlib.suppress(ValueError):
+            w.proc.close()
+        sj = w.sj
+        if sj is None:
+            return
+        if sj.cancelled:
+            self._finish(sj)
+            return
+        if w.datum is not None and w.datum not in sj.done:
+            why = reason or f"worker process died ({describe_exit(code or 0) or 'exited'})"
+            self._count_failure(sj, w, why)
+        remaining = tuple(t for t in sj.ts.datums if t.datum_id not in sj.done)
+        if not remaining:
+            self._finish(sj)
+        else:
+            sj.ts = replace(sj.ts, datums=remaining)
+            self._queue.appendleft(sj)
+
+    def _count_failure(self, sj: _SetJob, w: _Worker, why: str) -> None:
+        """The running attempt of ``w.datum`` failed with the worker; record or finish it."""
+        assert w.datum is not None
+        tries = max(1, sj.ts.datum_tries)
+        prior = sj.resumes[w.datum].attempts if w.datum in sj.resumes else 0
+        attempts = max(w.attempt, prior + 1)
+        deaths = sj.deaths[w.datum] = sj.deaths.get(w.datum, 0) + 1
+        logs = [*w.logs, LogLine(time.time(), "system", f"attempt {attempts} of {tries} failed: {why}")]
+        resume = Resume(attempts, why, tuple(logs))
+        if attempts < tries or (sj.ts.transform.err_cmd and deaths <= tries):
+            sj.resumes[w.datum] = resume
+            return
+        now = time.time()
+        sj.done.add(w.datum)
+        sj.run.results.put(
+            DatumResult(
+                sj.ts.job_id,
+                w.datum,
+                DatumState.FAILED,
+                attempts=attempts,
+                started=now,
+                finished=now,
+                error=why,
+                logs=logs,
+            )
+        )
+
+    def _restart(self, job_id: str, datum_id: str) -> bool:
+        for w in self._workers:
+            if w.sj is not None and w.sj.ts.job_id == job_id and w.datum == datum_id:
+                if w.python:
+                    self._kill(w, RESTARTED)
+                else:
+                    with contextlib.suppress(OSError):
+                        w.ctrl.send(("restart", w.seq, datum_id))
+                return True
+        return False
+
+    def _cancel_job(self, job_id: str) -> None:
+        for run in self._runs:
+            run.cancelled_jobs.add(job_id)
+        self._cancel_where(lambda sj: sj.ts.job_id == job_id)
+
+    def _end_run(self, run: _Run) -> None:
+        self._runs.discard(run)
+        self._cancel_where(lambda sj: sj.run is run)
+
+    def _cancel_where(self, match: Callable[[_SetJob], bool]) -> None:
+        for sj in [sj for sj in self._queue if match(sj)]:
+            self._queue.remove(sj)
+            sj.cancelled = True
+            self._finish(sj)
+        for w in list(self._workers):
+            sj = w.sj
+            if sj is None or sj.cancelled or not match(sj):
+                continue
+            sj.cancelled = True
+            self._finish(sj)
+            if w.python:
+                self._kill(w, CANCELLED)
+            else:
+                with contextlib.suppress(OSError):
+                    w.ctrl.send(("cancel", w.seq))
+
+    def _begin_stop(self) -> None:
+        self._stopping = True
+        self._queue.clear()
+        for w in list(self._workers):
+            if w.sj is not None:
+                w.sj.cancelled = True
+                self._kill(w)
+            else:
+                with contextlib.suppress(OSError):
+                    w.conn.send(("stop",))
+
+    def _stop_workers(self) -> None:
+        """While stopping: reap idle workers as they exit, kill stragglers."""
+        end = time.monotonic() + STOP_GRACE
+        for w in list(self._workers):
+            w.proc.join(max(0.0, end - time.monotonic()))
+            if w.proc.exitcode is None:
+                self._kill(w)
+            else:
+                self._on_death(w, None)
+
+
+def _context(start_method: str | None) -> BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
+    if method == "fork":
+        raise InvalidArgumentError(
+            "the local executor does not use 'fork' (the parent holds threads and database "
+            "connections); use 'forkserver' or 'spawn'"
+        )
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload([worker_module.__name__])
+    return ctx
+
+
+def _check_store(url: str) -> None:
+    if url.startswith("memory://"):
+        raise InvalidArgumentError(
+            f"the local executor's workers cannot share the in-process store {url!r}; "
+            "use a directory or S3 store (or the inline executor)"
+        )

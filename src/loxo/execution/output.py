@@ -1,0 +1,121 @@
+"""Collect and upload a datum's output: the files under ``/pfs/out``.
+
+:func:`collect` walks the output directory without following symlinks and checks it
+before a byte is uploaded: every name must be a valid PFS path; a symlink must resolve
+to a regular file inside ``/pfs/out`` (its content is then uploaded under the link's
+name); a symlink leading anywhere else, or any other special file, fails the attempt with
+an :class:`OutputError` naming the path as user code sees it. Empty directories vanish
+(PFS directories exist only through their files).
+
+:func:`upload` chunks the files into the object store with one
+:class:`~loxo.storage.blobs.BlobWriter` (flushed once), builds the datum's output fileset
+and makes the written objects durable (``store.sync()``) before returning its root.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from loxo.errors import InvalidArgumentError, LoxoError
+from loxo.pfs.paths import normalize_path
+from loxo.storage.blobs import BlobWriter, MemoryChunkIndex, PendingFile
+from loxo.storage.fileset import FileEntry, NodeCache, build
+from loxo.storage.objectstore import ObjectStore
+
+from .sandbox import Layout
+
+MAX_SYMLINK_HOPS = 40
+
+
+class OutputError(LoxoError):
+    """The output directory holds something that cannot become a datum's output."""
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    root: list[object] | None  # NodeRef.to_list() of the output fileset; None when empty
+    files: int
+    bytes: int
+
+
+def collect(layout: Layout) -> list[tuple[str, Path]]:
+    """``(pfs path, host file)`` for every output file, sorted by path."""
+    out = Path(layout.host_pfs, "out")
+    found: list[tuple[str, Path]] = []
+    _walk(layout, out, os.path.realpath(out), "", found)
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def _walk(layout: Layout, directory: Path, real_out: str, rel: str, found: list) -> None:
+    with os.scandir(directory) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for entry in entries:
+        name = f"{rel}/{entry.name}"
+        shown = f"/pfs/out{name}"
+        st = entry.stat(follow_symlinks=False)
+        if stat.S_ISDIR(st.st_mode):
+            _walk(layout, Path(entry.path), real_out, name, found)
+            continue
+        source = Path(entry.path)
+        if stat.S_ISLNK(st.st_mode):
+            source = _resolve_link(layout, source, real_out, shown)
+        elif not stat.S_ISREG(st.st_mode):
+            raise OutputError(f"{shown} is not a regular file, directory or symlink")
+        try:
+            path = normalize_path(name, allow_root=False)
+        except InvalidArgumentError as e:
+            raise OutputError(f"output file {shown} has an invalid name: {e}") from e
+        found.append((path, source))
+
+
+def _resolve_link(layout: Layout, link: Path, real_out: str, shown: str) -> Path:
+    """The regular file inside ``/pfs/out`` that the symlink ``link`` leads to."""
+    current = str(link)
+    for _ in range(MAX_SYMLINK_HOPS):
+        target = layout.to_host(os.readlink(current))
+        current = os.path.join(os.path.dirname(current), target)
+        real = os.path.realpath(os.path.dirname(current))
+        current = os.path.join(real, os.path.basename(current))
+        if not _inside(current, real_out):
+            raise OutputError(f"symlink {shown} points outside /pfs/out")
+        if not os.path.islink(current):
+            break
+    else:
+        raise OutputError(f"symlink {shown} has too many levels of links")
+    try:
+        st = os.stat(current, follow_symlinks=False)
+    except FileNotFoundError:
+        raise OutputError(f"symlink {shown} is dangling") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise OutputError(f"symlink {shown} must point to a regular file inside /pfs/out")
+    return Path(current)
+
+
+def _inside(path: str, directory: str) -> bool:
+    return path.startswith(directory + os.sep)
+
+
+def upload(store: ObjectStore, files: list[tuple[str, Path]]) -> Uploaded:
+    """Store the content of ``files`` and build their fileset."""
+    if not files:
+        return Uploaded(None, 0, 0)
+    writer = BlobWriter(store, MemoryChunkIndex())
+    pending: list[tuple[str, PendingFile]] = []
+    for path, source in files:
+        with open(source, "rb") as f:
+            pending.append((path, writer.add(f)))
+    writer.flush()
+    entries = []
+    for path, pf in pending:
+        assert pf.content is not None
+        c = pf.content
+        entries.append(FileEntry(path, c.size, c.hash, tuple(c.refs)))
+    root = build(NodeCache(store), entries)
+    store.sync()
+    return Uploaded(
+        root.to_list() if root is not None else None, len(entries), sum(e.size for e in entries)
+    )

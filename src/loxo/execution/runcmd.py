@@ -1,0 +1,249 @@
+"""Run one attempt of a command: own process group, captured output, timeout, kill switch.
+
+The command starts in a new session (so in its own process group, out of reach of the
+terminal's Ctrl-C), optionally as another user, with a parent-death signal so it cannot
+outlive the worker that started it. Its stdout and stderr are read line by line into the
+datum's :class:`~loxo.execution.logs.LogCollector` while stdin is fed; a timeout, or a
+kill through the :class:`~loxo.execution.control.DatumControl`, kills the whole process
+group. When the command itself exits, whatever it left running in its group is killed
+too: a datum's processes never outlive the datum.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import pwd
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .control import DatumControl, kill_group
+from .logs import LogCollector
+
+POLL_SECONDS = 0.05  # exit polling where pidfds are missing
+DRAIN_SECONDS = 1.0  # how long to wait for pipes held open by escaped processes
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    ok: bool
+    error: str  # "" when ok, else "exit code 3", "timed out after 2s", "killed by signal SIGTERM"
+    seconds: float
+
+
+class CommandError(Exception):
+    """The command could not be started as asked (bad user, missing executable)."""
+
+
+def user_options(user: str) -> dict[str, Any]:
+    """Popen options that run the command as ``user`` (name or uid)."""
+    if not user:
+        return {}
+    try:
+        pw = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+    except KeyError:
+        raise CommandError(f"transform.user {user!r} does not exist on this worker") from None
+    if pw.pw_uid == os.geteuid():
+        return {}
+    if os.geteuid() != 0:
+        raise CommandError(
+            f"transform.user {user!r} needs the worker to run as root; "
+            f"it runs as uid {os.geteuid()}"
+        )
+    return {
+        "user": pw.pw_uid,
+        "group": pw.pw_gid,
+        "extra_groups": os.getgrouplist(pw.pw_name, pw.pw_gid),
+    }
+
+
+def user_env(user: str) -> dict[str, str]:
+    """HOME, USER and LOGNAME of ``user`` (empty when no user switch happens)."""
+    if not user or not user_options(user):
+        return {}
+    pw = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+    return {"HOME": pw.pw_dir, "USER": pw.pw_name, "LOGNAME": pw.pw_name}
+
+
+def run_command(
+    argv: list[str],
+    *,
+    stdin: bytes | None,
+    env: Mapping[str, str],
+    cwd: str | None,
+    user: str,
+    timeout: float | None,
+    accept: tuple[int, ...] = (),
+    logs: LogCollector,
+    control: DatumControl,
+) -> CommandOutcome:
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env),
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(),
+            **user_options(user),
+        )
+    except OSError as e:
+        raise CommandError(f"cannot run {argv[0]!r}: {e.strerror or e}") from e
+    control.process_started(proc.pid)
+    timed_out = False
+    try:
+        timed_out = _pump(proc, stdin, logs, None if timeout is None else start + timeout)
+    finally:
+        # leader exited (or timed out): nothing of the group may outlive it
+        kill_group(proc.pid)
+        _drain(proc, logs)
+        control.process_finished()
+        proc.wait()
+    seconds = time.monotonic() - start
+    reason = control.take_reason()
+    if reason:
+        return CommandOutcome(False, reason, seconds)
+    if timed_out:
+        return CommandOutcome(False, f"timed out after {timeout:g}s", seconds)
+    code = proc.returncode
+    if code == 0 or code in accept:
+        return CommandOutcome(True, "", seconds)
+    return CommandOutcome(False, describe_exit(code), seconds)
+
+
+def describe_exit(code: int) -> str:
+    if code == 0:
+        return ""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by signal {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def _pump(
+    proc: subprocess.Popen[bytes], stdin: bytes | None, logs: LogCollector, deadline: float | None
+) -> bool:
+    """Move bytes until the leader exits; True if ``deadline`` passed first."""
+    sel = selectors.DefaultSelector()
+    assert proc.stdout is not None and proc.stderr is not None
+    sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
+    sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
+    pending = memoryview(stdin or b"")
+    if proc.stdin is not None:
+        os.set_blocking(proc.stdin.fileno(), False)
+        sel.register(proc.stdin, selectors.EVENT_WRITE, "stdin")
+    pidfd = _pidfd(proc.pid)
+    if pidfd is not None:
+        sel.register(pidfd, selectors.EVENT_READ, "exit")
+    try:
+        while True:
+            wait = None if pidfd is not None else POLL_SECONDS
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return True
+                wait = left if wait is None else min(wait, left)
+            for key, _ in sel.select(wait):
+                if key.data == "exit":
+                    return False
+                if key.data == "stdin":
+                    pending = _feed(proc, sel, pending)
+                else:
+                    data = os.read(key.fd, 65536)
+                    if data:
+                        logs.feed(key.data, data)
+                    else:
+                        sel.unregister(key.fileobj)
+            if pidfd is None and proc.poll() is not None:
+                return False
+    finally:
+        sel.close()
+        if pidfd is not None:
+            os.close(pidfd)
+        if proc.stdin is not None and not proc.stdin.closed:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+
+
+def _feed(proc: subprocess.Popen[bytes], sel: selectors.BaseSelector, pending: memoryview) -> memoryview:
+    assert proc.stdin is not None
+    try:
+        if pending:
+            pending = pending[os.write(proc.stdin.fileno(), pending[:65536]) :]
+    except BlockingIOError:
+        return pending
+    except BrokenPipeError:
+        pending = pending[len(pending) :]
+    if not pending:
+        sel.unregister(proc.stdin)
+        proc.stdin.close()
+    return pending
+
+
+def _drain(proc: subprocess.Popen[bytes], logs: LogCollector) -> None:
+    """Read what the group left in the pipes, up to EOF or ``DRAIN_SECONDS``."""
+    streams = {"stdout": proc.stdout, "stderr": proc.stderr}
+    sel = selectors.DefaultSelector()
+    for name, f in streams.items():
+        if f is not None:
+            sel.register(f, selectors.EVENT_READ, name)
+    end = time.monotonic() + DRAIN_SECONDS
+    try:
+        while sel.get_map() and (left := end - time.monotonic()) > 0:
+            for key, _ in sel.select(left):
+                data = os.read(key.fd, 65536)
+                if data:
+                    logs.feed(key.data, data)
+                else:
+                    sel.unregister(key.fileobj)
+    finally:
+        sel.close()
+        for name, f in streams.items():
+            logs.close_stream(name)
+            if f is not None:
+                f.close()
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec hook sending SIGKILL to the command when its parent thread dies (Linux)."""
+    if _prctl is None:
+        return None
+    prctl = _prctl
+
+    def hook() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    return hook
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_prctl = _load_prctl()

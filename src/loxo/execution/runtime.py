@@ -1,0 +1,251 @@
+"""The worker runtime: run ONE datum of a task set, from input refs to an output fileset.
+
+For each datum, in a fresh scratch directory (``environment``):
+
+1. materialise the inputs at ``<scratch>/pfs/<input>/<path>`` and an empty ``/pfs/out``
+   (``materialize``; the *download* time);
+2. run the transform (*process* time): a command, in the bubblewrap sandbox or with
+   rewritten ``/pfs`` paths (``sandbox``, ``runcmd``), or a Python function in this
+   process (``pyfunc``);
+3. on success, check and upload ``/pfs/out`` and build its fileset (``output``; *upload*
+   time). An output that breaks the rules fails the attempt like a non-zero exit.
+
+A failed attempt is retried, with ``/pfs/out`` emptied, up to ``datum_tries`` attempts in
+all; after the last one ``err_cmd`` (if any) may mark the datum RECOVERED (its output is
+discarded). An executor can interrupt attempts through a
+:class:`~loxo.execution.control.DatumControl`, and can continue a datum whose worker died
+(:class:`Resume`: the attempts already used, the last error and the logs so far).
+:func:`run_datum` never raises: whatever goes wrong ends in a FAILED result saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from loxo.errors import LoxoError
+from loxo.storage.objectstore import ObjectStore
+from loxo.storage.registry import open_store
+
+from . import pyfunc
+from .control import DatumControl
+from .environment import pipeline_env, process_env, reset_dir, scratch_dir
+from .logs import LogCollector
+from .materialize import input_dir, local_path, materialize
+from .output import Uploaded, collect, upload
+from .runcmd import CommandError, run_command, user_env, user_options
+from .sandbox import Layout, use_sandbox, visible_cwd
+from .task import DatumResult, DatumState, DatumTask, LogLine, TaskSet
+
+_stores: dict[str, ObjectStore] = {}
+_stores_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where an interrupted datum stands: attempts used, last error, logs so far."""
+
+    attempts: int
+    error: str
+    logs: tuple[LogLine, ...] = ()
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def store_for(url: str) -> ObjectStore:
+    """One store object per URL per process (opened on first use)."""
+    with _stores_lock:
+        store = _stores.get(url)
+        if store is None:
+            store = _stores[url] = open_store(url)
+        return store
+
+
+def run_datum(
+    ts: TaskSet,
+    task: DatumTask,
+    *,
+    control: DatumControl | None = None,
+    resume: Resume | None = None,
+    capture: pyfunc.Capture | None = None,
+    threaded_python: bool = True,
+) -> DatumResult:
+    """Run every attempt of one datum; the final result (never raises)."""
+    run = _DatumRun(ts, task, control or DatumControl(task.datum_id), resume)
+    run.capture = capture or pyfunc.SysCapture()
+    run.threaded_python = threaded_python
+    try:
+        return run.run()
+    except Exception as e:  # storage failure outside an attempt, or a bug: report it
+        run.logs.system(f"worker error: {traceback.format_exc().rstrip()}")
+        run.error = f"worker error: {e}"
+        return run.finish(DatumState.FAILED)
+
+
+class _DatumRun:
+    capture: pyfunc.Capture
+    threaded_python: bool
+
+    def __init__(
+        self, ts: TaskSet, task: DatumTask, control: DatumControl, resume: Resume | None
+    ) -> None:
+        self.ts, self.task, self.control = ts, task, control
+        self.tries = max(1, ts.datum_tries)
+        self.logs = LogCollector(prior=resume.logs if resume else ())
+        self.attempts = resume.attempts if resume else 0
+        self.error = resume.error if resume else ""
+        self.result = DatumResult(
+            ts.job_id, task.datum_id, DatumState.STARTING, worker=worker_name(), started=time.time()
+        )
+        self.materialized = False
+
+    def run(self) -> DatumResult:
+        err_cmd = self.ts.transform.err_cmd
+        if self.attempts >= self.tries and not err_cmd:
+            return self.finish(DatumState.FAILED)
+        with scratch_dir() as scratch:
+            pfs = scratch / "pfs"
+            (pfs / "out").mkdir(parents=True)
+            sandboxed = not self.ts.transform.python and use_sandbox()
+            self.layout = Layout(str(pfs), sandboxed)
+            self.env = pipeline_env(self.ts, self.task, self.layout)
+            while self.attempts < self.tries and not self.control.cancelled:
+                self.attempts += 1
+                uploaded = self._attempt(self.attempts)
+                if uploaded is not None:
+                    return self.finish(DatumState.SUCCESS, uploaded)
+            if err_cmd and not self.control.cancelled and self._recover():
+                return self.finish(DatumState.RECOVERED)
+        return self.finish(DatumState.FAILED)
+
+    def finish(self, state: DatumState, uploaded: Uploaded | None = None) -> DatumResult:
+        r = self.result
+        r.state, r.attempts, r.finished = state, self.attempts, time.time()
+        r.error = "" if state == DatumState.SUCCESS else self.error
+        r.logs = self.logs.snapshot()
+        if uploaded is not None:
+            r.output_root, r.output_files, r.upload_bytes = (
+                uploaded.root,
+                uploaded.files,
+                uploaded.bytes,
+            )
+        return r
+
+    # --- one attempt -------------------------------------------------------------------
+
+    def _attempt(self, n: int) -> Uploaded | None:
+        self.control.begin_attempt()
+        try:
+            if not self.materialized:
+                t0 = time.monotonic()
+                store = store_for(self.ts.store_url)
+                self.result.download_bytes = materialize(
+                    store, self.task.inputs, Path(self.layout.host_pfs)
+                )
+                self.result.download_seconds += time.monotonic() - t0
+                self.materialized = True
+            ok, error = self._user_code(n)
+            if ok:
+                t0 = time.monotonic()
+                uploaded = upload(store_for(self.ts.store_url), collect(self.layout))
+                self.result.upload_seconds += time.monotonic() - t0
+                return uploaded
+        except (LoxoError, CommandError, OSError) as e:
+            error = str(e)
+        self.error = error
+        self.logs.system(f"attempt {n} of {self.tries} failed: {error}")
+        return None
+
+    def _user_code(self, n: int) -> tuple[bool, str]:
+        t = self.ts.transform
+        out = Path(self.layout.host_pfs, "out")
+        if t.python:
+            if t.user:
+                raise CommandError("transform.user applies to commands, not Python transforms")
+            reset_dir(out)
+            self.control.on_attempt(n, self.ts.datum_timeout, self.logs.snapshot())
+            called = pyfunc.call(
+                t.python,
+                self._datum(),
+                logs=self.logs,
+                capture=self.capture,
+                control=self.control,
+                timeout=self.ts.datum_timeout,
+                threaded=self.threaded_python,
+            )
+            self.control.on_attempt_end(n)
+            self.result.process_seconds += called.seconds
+            return called.ok, called.error
+        owner = _owner(t.user)
+        if owner is not None:  # let the user reach /pfs (mkdtemp made it private)
+            os.chmod(out.parent.parent, 0o755)
+            os.chmod(out.parent, 0o755)
+        reset_dir(out, owner)
+        self.control.on_attempt(n, None, self.logs.snapshot())
+        ok, error = self._command(t.cmd, t.stdin, t.accept_return_code)
+        return ok, error
+
+    def _recover(self) -> bool:
+        self.control.begin_attempt()
+        t = self.ts.transform
+        try:
+            ok, error = self._command(t.err_cmd, t.err_stdin, ())
+        except (LoxoError, CommandError, OSError) as e:
+            ok, error = False, str(e)
+        if ok:
+            self.logs.system("err_cmd succeeded: the datum is recovered")
+            return True
+        self.logs.system(f"err_cmd failed: {error}")
+        return False
+
+    def _command(
+        self, cmd: tuple[str, ...], stdin: tuple[str, ...], accept: tuple[int, ...]
+    ) -> tuple[bool, str]:
+        if not cmd:
+            raise CommandError("transform has neither cmd nor python")
+        t, layout = self.ts.transform, self.layout
+        workdir = layout.rewrite(t.working_dir) if t.working_dir else ""
+        if layout.sandboxed:
+            argv = layout.wrap(list(cmd), t.working_dir or visible_cwd(os.getcwd()))
+            cwd = None
+        else:
+            argv, cwd = [layout.rewrite(a) for a in cmd], workdir or None
+        data = ("\n".join(layout.rewrite(s) for s in stdin) + "\n").encode() if stdin else None
+        outcome = run_command(
+            argv,
+            stdin=data,
+            env=process_env(self.env, layout, user_env(t.user)),
+            cwd=cwd,
+            user=t.user,
+            timeout=self.ts.datum_timeout,
+            accept=accept,
+            logs=self.logs,
+            control=self.control,
+        )
+        self.result.process_seconds += outcome.seconds
+        return outcome.ok, outcome.error
+
+    def _datum(self) -> pyfunc.Datum:
+        pfs = Path(self.layout.host_pfs)
+        names = [i.name for i in self.task.inputs]
+        inputs = {
+            i.name: local_path(pfs, i.name, i.path)
+            if names.count(i.name) == 1
+            else input_dir(pfs, i.name)
+            for i in self.task.inputs
+        }
+        return pyfunc.Datum(
+            self.task.datum_id, self.ts.job_id, pfs, pfs / "out", inputs, dict(self.env)
+        )
+
+
+def _owner(user: str) -> tuple[int, int] | None:
+    options = user_options(user)
+    return (options["user"], options["group"]) if options else None

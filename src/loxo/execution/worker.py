@@ -1,0 +1,155 @@
+"""A local worker process: runs the datum sets its parent sends, one at a time.
+
+Started by :class:`~loxo.execution.local.LocalExecutor` (``forkserver`` or ``spawn``, never
+``fork``) and kept warm for the executor's lifetime, so a Python transform's module is
+imported once per worker. Two pipes link it to the parent:
+
+- ``conn`` (duplex): the parent sends ``("set", seq, TaskSet, resumes)`` or ``("stop",)``;
+  the worker reports, in order, ``("datum", id)``, ``("attempt", id, n, python, timeout,
+  logs)``, ``("attempt_end", id)``, ``("pgid", pgid | None)``, ``("result", DatumResult)``
+  and ``("done",)`` at the end of each set. Only the main thread writes to it.
+- ``ctrl`` (parent -> worker): ``("restart", seq, datum_id)`` and ``("cancel", seq)``,
+  read by a control thread that kills the running command's process group at once.
+
+A Python call cannot be interrupted from inside: for its timeout, restart or cancel the
+parent kills the whole worker and starts another. The worker ignores SIGINT (the parent
+owns Ctrl-C and shuts workers down) and captures fds 1 and 2 into the running datum's logs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from .capture import FdCapture
+from .control import DatumControl
+from .runtime import Resume, run_datum
+from .task import LogLine, TaskSet
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """The parent's context at worker start (a forkserver child would not inherit it)."""
+
+    env: dict[str, str]
+    sys_path: list[str]
+    cwd: str
+
+
+class _ReportingControl(DatumControl):
+    """Forwards attempt events to the parent."""
+
+    def __init__(self, datum_id: str, conn: Connection, python: bool) -> None:
+        super().__init__(datum_id)
+        self._conn, self._python = conn, python
+
+    def on_attempt(self, attempt: int, python_timeout: float | None, logs: Sequence[LogLine]) -> None:
+        self._conn.send(("attempt", self.datum_id, attempt, self._python, python_timeout, list(logs)))
+
+    def on_attempt_end(self, attempt: int) -> None:
+        self._conn.send(("attempt_end", self.datum_id))
+
+    def on_process(self, pgid: int | None) -> None:
+        self._conn.send(("pgid", pgid))
+
+
+class _State:
+    """What the control thread may interrupt: the current set and datum."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seq = -1
+        self.current: DatumControl | None = None
+        self.cancelled: set[int] = set()  # seqs cancelled (possibly before they started)
+
+    def start_set(self, seq: int) -> None:
+        with self.lock:
+            self.seq = seq
+            self.cancelled = {s for s in self.cancelled if s >= seq}
+
+    def set_current(self, control: DatumControl | None) -> None:
+        with self.lock:
+            self.current = control
+            if control is not None and self.seq in self.cancelled:
+                control.cancel()
+
+    def is_cancelled(self) -> bool:
+        with self.lock:
+            return self.seq in self.cancelled
+
+    def cancel(self, seq: int) -> None:
+        with self.lock:
+            self.cancelled.add(seq)
+            current = self.current if seq == self.seq else None
+        if current is not None:
+            current.cancel()
+
+    def restart(self, seq: int, datum_id: str) -> None:
+        with self.lock:
+            current = self.current if seq == self.seq else None
+        if current is not None and current.datum_id == datum_id:
+            current.kill()
+
+
+def main(conn: Connection, ctrl: Connection, setup: WorkerSetup) -> None:
+    """The worker process's entry point."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.environ.clear()
+    os.environ.update(setup.env)
+    sys.path[:] = setup.sys_path
+    os.chdir(setup.cwd)
+    capture = FdCapture()
+    state = _State()
+    threading.Thread(target=_control_loop, args=(ctrl, state), daemon=True).start()
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg[0] != "set":
+            return
+        _, seq, ts, resumes = msg
+        state.start_set(seq)
+        _run_set(conn, state, capture, ts, resumes)
+        conn.send(("done",))
+
+
+def _run_set(
+    conn: Connection, state: _State, capture: FdCapture, ts: TaskSet, resumes: dict[str, Resume]
+) -> None:
+    for task in ts.datums:
+        if state.is_cancelled():
+            return
+        control = _ReportingControl(task.datum_id, conn, bool(ts.transform.python))
+        state.set_current(control)
+        conn.send(("datum", task.datum_id))
+        result = run_datum(
+            ts,
+            task,
+            control=control,
+            resume=resumes.get(task.datum_id),
+            capture=capture,
+            threaded_python=False,
+        )
+        state.set_current(None)
+        if state.is_cancelled():
+            return
+        conn.send(("result", result))
+
+
+def _control_loop(ctrl: Connection, state: _State) -> None:
+    while True:
+        try:
+            msg = ctrl.recv()
+        except (EOFError, OSError):
+            return
+        if msg[0] == "restart":
+            state.restart(msg[1], msg[2])
+        elif msg[0] == "cancel":
+            state.cancel(msg[1])
