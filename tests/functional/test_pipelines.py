@@ -130,7 +130,7 @@ def test_update_keeps_salt_and_reprocess_replaces_it(client: loxo.Client) -> Non
 
 def test_three_stage_dag_one_global_id(client: loxo.Client) -> None:
     client.create_repo("raw")
-    client.create_pipeline(spec("clean", pfs("raw")))
+    client.create_pipeline(spec("clean", pfs("raw", name="in")))
     client.create_pipeline(spec("feat", pfs("clean", "/", name="in")))
     client.create_pipeline(spec("model", pfs("feat", "/", name="in")))
     cid = put(client, "raw@master", {"/x": "1"})
@@ -152,14 +152,17 @@ def test_cross_union_join_group(client: loxo.Client) -> None:
     client.create_pipeline(spec("union", {"union": [pfs("a"), pfs("b")]}, names))
     join = {"join": [pfs("a", "/(*).txt", join_on="$1"), pfs("b", "/(*).csv", join_on="$1")]}
     client.create_pipeline(spec("join", join, ["sh", "-c", "cat /pfs/a/* /pfs/b/* > /pfs/out/j"]))
-    group = {"group": [pfs("a", "/(*)*", group_by="$1"), pfs("b", "/(*)*", group_by="$1")]}
-    client.create_pipeline(spec("group", group, ["sh", "-c", "ls /pfs/a /pfs/b > /pfs/out/g"]))
+    group = {"group": [pfs("a", "/(k?)*", group_by="$1"), pfs("b", "/(k?)*", group_by="$1")]}
+    client.create_pipeline(spec("group", group, names))
     client.drive()
     assert client.list_job("cross")[0].data_total == 4
     assert client.list_job("union")[0].data_total == 4
     assert client.list_job("join")[0].data_total == 1
     assert outputs(client, "join") == {"/j": b"a1b1"}
-    assert client.list_job("group")[0].data_total == 1
+    assert client.list_job("group")[0].data_total == 3  # keys k1 (a and b), k2, k3
+    sizes = sorted(len(d.inputs) for d in client.list_datum("group"))
+    assert sizes == [1, 1, 2]
+    assert all(j.state == JobState.SUCCESS for j in client.list_job())
 
 
 def test_zero_datums_every_job_and_stop_start(client: loxo.Client) -> None:

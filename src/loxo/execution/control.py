@@ -93,7 +93,9 @@ class DatumControl:
 
     # --- hooks (no-ops here) -------------------------------------------------------------
 
-    def on_attempt(self, attempt: int, python_timeout: float | None, logs: Sequence[LogLine]) -> None:
+    def on_attempt(
+        self, attempt: int, python_timeout: float | None, logs: Sequence[LogLine]
+    ) -> None:
         """An attempt begins; ``python_timeout`` is set for in-process Python calls, whose
         timeout the executor must enforce from outside; ``logs`` are the datum's so far."""
 

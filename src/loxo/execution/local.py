@@ -43,11 +43,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
-from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
-from loxo.errors import InvalidArgumentError
+from loxo.errors import InvalidArgumentError, PreconditionError
 
 from . import worker as worker_module
 from .control import CANCELLED, RESTARTED, kill_group
@@ -57,6 +56,17 @@ from .runtime import Resume
 from .task import DatumResult, DatumState, LogLine, TaskSet
 
 T = TypeVar("T")
+
+
+class WorkerStartError(PreconditionError):
+    def __init__(self, why: str) -> None:
+        super().__init__(
+            f"a local worker process failed to start ({why}); see its traceback above. If "
+            "your program's main module starts loxo work when imported, guard that code "
+            "with `if __name__ == '__main__':` (workers import the main module)"
+        )
+
+
 STOP_GRACE = 3.0  # seconds an idle worker gets to exit at close() before it is killed
 _SET_DONE = object()  # in a run's queue: one of its sets is finished
 
@@ -96,6 +106,7 @@ class _Worker:
     timeout: float = 0.0
     pgid: int | None = None
     logs: list[LogLine] = field(default_factory=list)
+    ready: bool = False
 
     def start_datum(self, datum_id: str | None, resume: Resume | None) -> None:
         self.datum, self.python, self.deadline, self.pgid = datum_id, False, None, None
@@ -277,6 +288,8 @@ class LocalExecutor(Executor):
 
     def _on_message(self, w: _Worker, msg: tuple[Any, ...]) -> None:
         kind, sj = msg[0], w.sj
+        if kind == "ready":
+            w.ready = True
         if sj is None:
             return
         if kind == "datum":
@@ -355,9 +368,10 @@ class LocalExecutor(Executor):
     def _enforce_deadlines(self) -> None:
         now = time.monotonic()
         for w in list(self._workers):
-            if w.deadline is not None and now >= w.deadline and w in self._workers:
-                if self._drain(w) and w.deadline is not None:
-                    self._kill(w, f"timed out after {w.timeout:g}s")
+            expired = w.deadline is not None and now >= w.deadline and w in self._workers
+            # messages already sent (the call returned in time) win over the deadline
+            if expired and self._drain(w) and w.deadline is not None:
+                self._kill(w, f"timed out after {w.timeout:g}s")
 
     def _kill(self, w: _Worker, reason: str | None = None) -> None:
         """SIGKILL a worker and its command's process group; handle it as dead."""
@@ -381,6 +395,9 @@ class LocalExecutor(Executor):
         with contextlib.suppress(ValueError):
             w.proc.close()
         sj = w.sj
+        if not w.ready:
+            self._fail_queued(WorkerStartError(describe_exit(code or 0) or "it exited"), sj)
+            return
         if sj is None:
             return
         if sj.cancelled:
@@ -396,6 +413,14 @@ class LocalExecutor(Executor):
             sj.ts = replace(sj.ts, datums=remaining)
             self._queue.appendleft(sj)
 
+    def _fail_queued(self, error: Exception, running: _SetJob | None) -> None:
+        """A worker could not start: fail every set waiting for one, with ``error``."""
+        for sj in [*([running] if running is not None else []), *self._queue]:
+            if not sj.cancelled:
+                sj.run.results.put(error)
+            self._finish(sj)
+        self._queue.clear()
+
     def _count_failure(self, sj: _SetJob, w: _Worker, why: str) -> None:
         """The running attempt of ``w.datum`` failed with the worker; record or finish it."""
         assert w.datum is not None
@@ -403,7 +428,10 @@ class LocalExecutor(Executor):
         prior = sj.resumes[w.datum].attempts if w.datum in sj.resumes else 0
         attempts = max(w.attempt, prior + 1)
         deaths = sj.deaths[w.datum] = sj.deaths.get(w.datum, 0) + 1
-        logs = [*w.logs, LogLine(time.time(), "system", f"attempt {attempts} of {tries} failed: {why}")]
+        logs = [
+            *w.logs,
+            LogLine(time.time(), "system", f"attempt {attempts} of {tries} failed: {why}"),
+        ]
         resume = Resume(attempts, why, tuple(logs))
         if attempts < tries or (sj.ts.transform.err_cmd and deaths <= tries):
             sj.resumes[w.datum] = resume
@@ -444,10 +472,10 @@ class LocalExecutor(Executor):
         self._cancel_where(lambda sj: sj.run is run)
 
     def _cancel_where(self, match: Callable[[_SetJob], bool]) -> None:
-        for sj in [sj for sj in self._queue if match(sj)]:
-            self._queue.remove(sj)
-            sj.cancelled = True
-            self._finish(sj)
+        for queued in [sj for sj in self._queue if match(sj)]:
+            self._queue.remove(queued)
+            queued.cancelled = True
+            self._finish(queued)
         for w in list(self._workers):
             sj = w.sj
             if sj is None or sj.cancelled or not match(sj):
@@ -482,7 +510,7 @@ class LocalExecutor(Executor):
                 self._on_death(w, None)
 
 
-def _context(start_method: str | None) -> BaseContext:
+def _context(start_method: str | None) -> Any:
     methods = multiprocessing.get_all_start_methods()
     method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
     if method == "fork":

@@ -69,7 +69,7 @@ def load(spec: str) -> PyFunction:
         if not callable(obj):
             raise InvalidArgumentError(f"transform.python {spec!r} is not callable")
         _loaded[spec] = obj
-        return obj  # type: ignore[no-any-return]
+        return _loaded[spec]
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ class SysCapture:
 
         out, err = LineWriter(logs, "stdout"), LineWriter(logs, "stderr")
         old = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+        sys.stdout, sys.stderr = out, err
         try:
             yield
         finally:

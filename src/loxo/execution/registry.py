@@ -28,7 +28,9 @@ def register_executor(name: str, dotted: str) -> None:
     if not name.isidentifier():
         raise InvalidArgumentError(f"executor name {name!r} must be an identifier")
     if dotted.count(":") != 1:
-        raise InvalidArgumentError(f"executor class {dotted!r} must look like 'package.module:Class'")
+        raise InvalidArgumentError(
+            f"executor class {dotted!r} must look like 'package.module:Class'"
+        )
     _EXECUTORS[name] = dotted
 
 

@@ -1,26 +1,25 @@
 """Run one attempt of a command: own process group, captured output, timeout, kill switch.
 
 The command starts in a new session (so in its own process group, out of reach of the
-terminal's Ctrl-C), optionally as another user, with a parent-death signal so it cannot
-outlive the worker that started it. Its stdout and stderr are read line by line into the
-datum's :class:`~loxo.execution.logs.LogCollector` while stdin is fed; a timeout, or a
-kill through the :class:`~loxo.execution.control.DatumControl`, kills the whole process
-group. When the command itself exits, whatever it left running in its group is killed
-too: a datum's processes never outlive the datum.
+terminal's Ctrl-C), optionally as another user. (If the worker itself dies, its executor
+kills the group; under the sandbox bwrap's ``--die-with-parent`` does too.) Its stdout and
+stderr are read line by line into the datum's :class:`~loxo.execution.logs.LogCollector`
+while stdin is fed; a timeout, or a kill through the
+:class:`~loxo.execution.control.DatumControl`, kills the whole process group. When the
+command itself exits, whatever it left running in its group is killed too: a datum's
+processes never outlive the datum.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import pwd
 import selectors
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,7 +93,6 @@ def run_command(
             env=dict(env),
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=_die_with_parent(),
             **user_options(user),
         )
     except OSError as e:
@@ -176,7 +174,9 @@ def _pump(
                 proc.stdin.close()
 
 
-def _feed(proc: subprocess.Popen[bytes], sel: selectors.BaseSelector, pending: memoryview) -> memoryview:
+def _feed(
+    proc: subprocess.Popen[bytes], sel: selectors.BaseSelector, pending: memoryview
+) -> memoryview:
     assert proc.stdin is not None
     try:
         if pending:
@@ -220,30 +220,3 @@ def _pidfd(pid: int) -> int | None:
         return os.pidfd_open(pid)
     except (AttributeError, OSError):
         return None
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A preexec hook sending SIGKILL to the command when its parent thread dies (Linux)."""
-    if _prctl is None:
-        return None
-    prctl = _prctl
-
-    def hook() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-    return hook
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _load_prctl() -> Any:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_prctl = _load_prctl()

@@ -5,9 +5,10 @@ Started by :class:`~loxo.execution.local.LocalExecutor` (``forkserver`` or ``spa
 imported once per worker. Two pipes link it to the parent:
 
 - ``conn`` (duplex): the parent sends ``("set", seq, TaskSet, resumes)`` or ``("stop",)``;
-  the worker reports, in order, ``("datum", id)``, ``("attempt", id, n, python, timeout,
-  logs)``, ``("attempt_end", id)``, ``("pgid", pgid | None)``, ``("result", DatumResult)``
-  and ``("done",)`` at the end of each set. Only the main thread writes to it.
+  the worker reports ``("ready",)`` once started, then, in order, ``("datum", id)``,
+  ``("attempt", id, n, python, timeout, logs)``, ``("attempt_end", id)``,
+  ``("pgid", pgid | None)``, ``("result", DatumResult)`` and ``("done",)`` at the end of
+  each set. Only the main thread writes to it.
 - ``ctrl`` (parent -> worker): ``("restart", seq, datum_id)`` and ``("cancel", seq)``,
   read by a control thread that kills the running command's process group at once.
 
@@ -48,8 +49,12 @@ class _ReportingControl(DatumControl):
         super().__init__(datum_id)
         self._conn, self._python = conn, python
 
-    def on_attempt(self, attempt: int, python_timeout: float | None, logs: Sequence[LogLine]) -> None:
-        self._conn.send(("attempt", self.datum_id, attempt, self._python, python_timeout, list(logs)))
+    def on_attempt(
+        self, attempt: int, python_timeout: float | None, logs: Sequence[LogLine]
+    ) -> None:
+        self._conn.send(
+            ("attempt", self.datum_id, attempt, self._python, python_timeout, list(logs))
+        )
 
     def on_attempt_end(self, attempt: int) -> None:
         self._conn.send(("attempt_end", self.datum_id))
@@ -107,6 +112,7 @@ def main(conn: Connection, ctrl: Connection, setup: WorkerSetup) -> None:
     capture = FdCapture()
     state = _State()
     threading.Thread(target=_control_loop, args=(ctrl, state), daemon=True).start()
+    conn.send(("ready",))
     while True:
         try:
             msg = conn.recv()

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import msgpack
@@ -26,15 +25,14 @@ from loxo.execution.executor import Executor
 from loxo.execution.registry import open_executor
 from loxo.execution.task import DatumResult, DatumState, TaskSet
 from loxo.pfs.chunkindex import lease, oldest_live_lease
-from loxo.storage.fileset import FileEntry, NodeRef
+from loxo.storage.fileset import NodeRef
 
 from .assemble import OutputCollision, assemble
 from .datums import Datum, datum_task, iter_datums
-from .jobs import leaf_inputs
 from .model import JobProgress, JobState
 from .pipelines import PipelineOps
 from .plan import plan_job
-from .spec import CronInput, PfsInput, PipelineSpec
+from .spec import PipelineSpec
 
 FINAL = (DatumState.SUCCESS, DatumState.FAILED, DatumState.RECOVERED, DatumState.SKIPPED)
 DONE_STATES = ("SUCCESS", "FAILURE", "KILLED", "UNRUNNABLE")
@@ -74,7 +72,7 @@ class DriverOps(PipelineOps):
     def pending_jobs(self) -> int:
         return int(
             self.db.one(
-                f"SELECT COUNT(*) FROM jobs WHERE state NOT IN {DONE_STATES}"  # noqa: S608
+                f"SELECT COUNT(*) FROM jobs WHERE state NOT IN {DONE_STATES}"
             )[0]
         )
 
@@ -154,8 +152,9 @@ class DriverOps(PipelineOps):
                 (time.time(), pid, job_id),
             )
         started = started or time.time()
-        datums = {d.id: d for d in iter_datums(spec.input, self._listing(inputs), self._commits(inputs))}  # type: ignore[arg-type]
-        hashes = {d_id: d.hash(salt) for d_id, d in datums.items()}
+        found = iter_datums(spec.input, self._listing(inputs), self._commits(inputs))  # type: ignore[arg-type]
+        datums: dict[str, Datum] = {d.id: d for d in found}
+        hashes: dict[str, str] = {d_id: d.hash(salt) for d_id, d in datums.items()}
         base_job, base = self._base(pid, seq)
         plan = plan_job(
             hashes.items(),
@@ -169,15 +168,22 @@ class DriverOps(PipelineOps):
                 (pid, job_id),
             )
         }
+        rows: list[tuple[Any, ...]] = [
+            (pid, job_id, d, hashes[d], "SKIPPED", base[d][2], _inputs_json(datums[d]))
+            for d in plan.skip
+            if d not in existing
+        ]
+        rows += [
+            (pid, job_id, d, hashes[d], "STARTING", None, _inputs_json(datums[d]))
+            for d in plan.run
+            if d not in existing
+        ]
         with self.db.tx():
             self.db.executemany(
                 "INSERT OR IGNORE INTO datums (pipeline_id, job_id, datum_id, hash, state, "
                 "output_root, inputs) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(pid, job_id, d, hashes[d], "SKIPPED", base[d][2], _inputs_json(datums[d]))
-                 for d in plan.skip if d not in existing]
-                + [(pid, job_id, d, hashes[d], "STARTING", None, _inputs_json(datums[d]))
-                   for d in plan.run if d not in existing],
-            )  # fmt: skip
+                rows,
+            )
             self.db.execute(
                 "UPDATE jobs SET data_total = ? WHERE pipeline_id = ? AND id = ?",
                 (len(datums), pid, job_id),
@@ -313,28 +319,18 @@ class DriverOps(PipelineOps):
             self._update_counters(pid, r.job_id)
 
     def _update_counters(self, pid: int, job_id: str) -> None:
-        self.db.execute(
-            "UPDATE jobs SET "
-            "data_processed = (SELECT COUNT(*) FROM datums d WHERE d.pipeline_id = jobs.pipeline_id "
-            "  AND d.job_id = jobs.id AND d.state = 'SUCCESS'), "
-            "data_skipped = (SELECT COUNT(*) FROM datums d WHERE d.pipeline_id = jobs.pipeline_id "
-            "  AND d.job_id = jobs.id AND d.state = 'SKIPPED'), "
-            "data_failed = (SELECT COUNT(*) FROM datums d WHERE d.pipeline_id = jobs.pipeline_id "
-            "  AND d.job_id = jobs.id AND d.state = 'FAILED'), "
-            "data_recovered = (SELECT COUNT(*) FROM datums d WHERE d.pipeline_id = "
-            "  jobs.pipeline_id AND d.job_id = jobs.id AND d.state = 'RECOVERED'), "
-            "download_bytes = (SELECT COALESCE(SUM(download_bytes), 0) FROM datums d WHERE "
-            "  d.pipeline_id = jobs.pipeline_id AND d.job_id = jobs.id), "
-            "upload_bytes = (SELECT COALESCE(SUM(upload_bytes), 0) FROM datums d WHERE "
-            "  d.pipeline_id = jobs.pipeline_id AND d.job_id = jobs.id), "
-            "download_seconds = (SELECT COALESCE(SUM(download_seconds), 0) FROM datums d WHERE "
-            "  d.pipeline_id = jobs.pipeline_id AND d.job_id = jobs.id), "
-            "process_seconds = (SELECT COALESCE(SUM(process_seconds), 0) FROM datums d WHERE "
-            "  d.pipeline_id = jobs.pipeline_id AND d.job_id = jobs.id), "
-            "upload_seconds = (SELECT COALESCE(SUM(upload_seconds), 0) FROM datums d WHERE "
-            "  d.pipeline_id = jobs.pipeline_id AND d.job_id = jobs.id) "
-            "WHERE pipeline_id = ? AND id = ?",
+        agg = self.db.one(
+            "SELECT SUM(state = 'SUCCESS'), SUM(state = 'SKIPPED'), SUM(state = 'FAILED'), "
+            "SUM(state = 'RECOVERED'), SUM(download_bytes), SUM(upload_bytes), "
+            "SUM(download_seconds), SUM(process_seconds), SUM(upload_seconds) "
+            "FROM datums WHERE pipeline_id = ? AND job_id = ?",
             (pid, job_id),
+        )
+        self.db.execute(
+            "UPDATE jobs SET data_processed = ?, data_skipped = ?, data_failed = ?, "
+            "data_recovered = ?, download_bytes = ?, upload_bytes = ?, download_seconds = ?, "
+            "process_seconds = ?, upload_seconds = ? WHERE pipeline_id = ? AND id = ?",
+            (*(v or 0 for v in agg), pid, job_id),
         )
 
     def _progress(self, pid: int, job_id: str, name: str, started: float) -> JobProgress:
@@ -423,4 +419,3 @@ def _inputs_json(d: Datum) -> str:
     )  # fmt: skip
 
 
-_ = (os, leaf_inputs)

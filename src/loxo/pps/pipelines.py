@@ -171,6 +171,44 @@ class PipelineOps(JobOps):
                         every_job=spec.reprocess_spec == "every_job")  # fmt: skip
         return len(plan.skip), len(plan.run)
 
+    def dry_run_datums(self, spec: PipelineSpec | str) -> list[dict[str, Any]]:
+        """The datums ``spec`` would have on the current inputs, without creating anything."""
+        if isinstance(spec, str):
+            spec = parse_specs(spec)[0]
+        with self.db.tx():
+            for leaf in leaf_inputs(spec.input):
+                project, repo, _ = input_branch(leaf)
+                if not self.db.one(
+                    "SELECT 1 FROM repos WHERE project = ? AND name = ?", (project, repo)
+                ):
+                    raise InvalidPipeline(f"input repo {repo!r} not found (input {leaf.name!r})")
+        inputs = self._resolve_inputs(spec, None, None)
+        datums = iter_datums(spec.input, self._listing(inputs), self._commits(inputs))  # type: ignore[arg-type]
+        return [
+            {"id": d.id, "inputs": [{"name": i.name, "repo": i.repo, "path": i.path,
+                                     "files": len(i.files)} for i in d.inputs]}
+            for d in datums
+        ]  # fmt: skip
+
+    def validate_pipeline(self, spec: PipelineSpec | str) -> PipelineSpec:
+        """Check a spec against the store (inputs exist, no cycle) without changing it."""
+        if isinstance(spec, str):
+            specs = parse_specs(spec)
+            if len(specs) != 1:
+                raise InvalidPipeline(f"expected one pipeline spec, got {len(specs)}")
+            spec = specs[0]
+        for leaf in leaf_inputs(spec.input):
+            project, repo, _ = input_branch(leaf)
+            if leaf.__class__.__name__ == "PfsInput" and not self.db.one(
+                "SELECT 1 FROM repos WHERE project = ? AND name = ?", (project, repo)
+            ):
+                raise InvalidPipeline(
+                    f"input repo {repo!r} of pipeline {spec.name!r} not found "
+                    f"(input {leaf.name!r}); create it with `loxo create repo {repo}`"
+                )
+        self._check_cycle(spec, set())
+        return spec
+
     def inspect_pipeline(self, name: str, *, project: str = "default") -> PipelineInfo:
         pid = self._pipeline_id(name, project)
         version, spec_text, salt, stopped, created, updated = self.db.one(

@@ -1,0 +1,74 @@
+"""Python transforms used by the executor tests (imported by name in the workers)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from loxo.execution.pyfunc import Datum
+
+IMPORTS = 0
+IMPORTS += 1  # how many times this module was imported in this process
+
+
+def copy(datum: Datum) -> None:
+    """Copy every input file to the output; say what it did on stdout and stderr."""
+    for name, path in datum.inputs.items():
+        print(f"copying {name} from {path.relative_to(datum.pfs)}")
+        if path.is_dir():
+            shutil.copytree(path, datum.out / name, dirs_exist_ok=True)
+        else:
+            shutil.copy(path, datum.out / path.name)
+    print("done", file=sys.stderr)
+
+
+def whoami(datum: Datum) -> None:
+    (datum.out / f"{datum.id}.txt").write_text(f"{os.getpid()} {IMPORTS}")
+
+
+def env(datum: Datum) -> None:
+    lines = [f"{k}={v}" for k, v in sorted(datum.env.items())]
+    (datum.out / "env").write_text("\n".join(lines) + f"\npfs={datum.pfs}\n")
+
+
+def fail(datum: Datum) -> None:
+    print(f"failing {datum.id}")
+    raise ValueError(f"boom in {datum.id}")
+
+
+def fd_output(datum: Datum) -> None:
+    """Writes to fds 1 and 2 directly, bypassing sys.stdout (and through a child)."""
+    os.write(1, b"raw stdout\n")
+    os.write(2, b"raw stderr\n")
+    os.system("echo from a child process")
+
+
+def sleepy(datum: Datum) -> None:
+    """Sleeps ``SLEEP`` seconds (default 3) unless the datum's ID says "fast"."""
+    if "fast" in datum.id or _nap(datum, float(datum.env.get("SLEEP", "3"))):
+        (datum.out / datum.id).write_text("awake")
+
+
+def once_slow(datum: Datum) -> None:
+    """First call per datum: write the worker pid to ``$PIDFILE``-<id> and sleep long;
+    later calls (``$MARKER``-<id> exists) finish at once."""
+    marker = Path(f"{datum.env['MARKER']}-{datum.id}")
+    if not marker.exists():
+        marker.touch()
+        Path(f"{datum.env['PIDFILE']}-{datum.id}").write_text(str(os.getpid()))
+        if not _nap(datum, 30):
+            return
+    (datum.out / datum.id).write_text(str(os.getpid()))
+
+
+def _nap(datum: Datum, seconds: float) -> bool:
+    """Sleep; False as soon as the datum's scratch space is gone (an abandoned call)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not datum.out.exists():
+            return False
+        time.sleep(0.02)
+    return True
