@@ -226,3 +226,18 @@ def test_bad_specs_name_the_field(client: loxo.Client) -> None:
         client.update_pipeline(spec("p1", pfs("p1")))
     with pytest.raises(PreconditionError):
         client.put_file("p1@master", "/x", b"users cannot write to outputs")
+
+
+def test_cron_ticks(client: loxo.Client) -> None:
+    doc = {"pipeline": {"name": "tick"}, "transform": {"cmd": ["sh", "-c", "ls /pfs/t > /pfs/out/seen"]},
+           "input": {"cron": {"name": "t", "spec": "@every 1h", "overwrite": True}}}  # fmt: skip
+    client.create_pipeline(json.dumps(doc))
+    assert "tick_t" in {r.name for r in client.list_repo()}
+    first = client.run_cron("tick")[0]
+    client.drive()
+    assert client.inspect_job("tick", first).state == JobState.SUCCESS
+    client.run_cron("tick")
+    client.drive()
+    assert len(list(client.walk_files("tick_t@master"))) == 1  # overwrite keeps one tick
+    assert len(client.list_job("tick")) == 2
+    assert client.drive() == []  # the next tick is an hour away

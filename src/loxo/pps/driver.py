@@ -42,7 +42,7 @@ Progress = Callable[[JobProgress], None]
 def _root_blob(root: NodeRef | list[Any] | None) -> bytes | None:
     if root is None:
         return None
-    return msgpack.packb(list(root))  # type: ignore[no-any-return]
+    return msgpack.packb(list(root))
 
 
 def _root(blob: bytes | None) -> NodeRef | None:
@@ -70,11 +70,7 @@ class DriverOps(PipelineOps):
         return ran
 
     def pending_jobs(self) -> int:
-        return int(
-            self.db.one(
-                f"SELECT COUNT(*) FROM jobs WHERE state NOT IN {DONE_STATES}"
-            )[0]
-        )
+        return int(self.db.one(f"SELECT COUNT(*) FROM jobs WHERE state NOT IN {DONE_STATES}")[0])
 
     def _claim(self, lease_id: str) -> tuple[int, str] | None:
         oldest_live_lease(self.db, time.time())  # clears dead leases
@@ -125,9 +121,7 @@ class DriverOps(PipelineOps):
 
     # --- running --------------------------------------------------------------------
 
-    def _run_job(
-        self, pid: int, job_id: str, lease_id: str, progress: Progress | None
-    ) -> None:
+    def _run_job(self, pid: int, job_id: str, lease_id: str, progress: Progress | None) -> None:
         try:
             self._run_job_inner(pid, job_id, progress)
         except Exception as err:
@@ -417,5 +411,3 @@ def _inputs_json(d: Datum) -> str:
         [{"name": i.name, "repo": i.repo, "branch": i.branch, "commit": i.commit, "path": i.path}
          for i in d.inputs]
     )  # fmt: skip
-
-

@@ -95,9 +95,12 @@ class JobOps(PFS):
         trigger: tuple[int, str, str] | None,
     ) -> bool:
         """Create job ``set_id`` of a pipeline and, transitively, of its downstream."""
-        if self.db.one(
-            "SELECT 1 FROM jobs WHERE pipeline_id = ? AND id = ?", (pipeline_id, set_id)
-        ) or self.db.one("SELECT stopped FROM pipelines WHERE id = ?", (pipeline_id,))[0]:
+        if (
+            self.db.one(
+                "SELECT 1 FROM jobs WHERE pipeline_id = ? AND id = ?", (pipeline_id, set_id)
+            )
+            or self.db.one("SELECT stopped FROM pipelines WHERE id = ?", (pipeline_id,))[0]
+        ):
             return False
         spec, _ = self._spec_of(pipeline_id)
         version = self.db.one("SELECT version FROM pipelines WHERE id = ?", (pipeline_id,))[0]

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from loxo.pfs.api import PFS
 from loxo.pps import schema
+from loxo.pps.cron import CronOps
 from loxo.pps.datum_queries import DatumQueryOps
-from loxo.pps.driver import DriverOps
+from loxo.pps.driver import DriverOps, Progress
 
 
 def default_home() -> Path:
@@ -21,7 +22,7 @@ def default_home() -> Path:
     return Path(os.environ.get("LOXO_HOME") or Path.home() / ".loxo").expanduser()
 
 
-class Service(DriverOps, DatumQueryOps):
+class Service(DriverOps, DatumQueryOps, CronOps):
     """Everything loxo can do, over one metadata DB and one object store."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -29,6 +30,11 @@ class Service(DriverOps, DatumQueryOps):
         schema.install(self.db)
         self.head_hooks.append(self._on_head)
         self.executor_name = os.environ.get("LOXO_EXECUTOR", "local")
+
+    def drive(self, *, progress: Progress | None = None) -> list[tuple[str, str]]:
+        """Commit due cron ticks, then run every runnable job until the DAG is quiet."""
+        self.due_ticks()
+        return super().drive(progress=progress)
 
     @classmethod
     def open_home(cls, home: str | Path | None = None, store_url: str | None = None) -> Service:

@@ -1,0 +1,105 @@
+"""The inline and local executors against the shared contract, plus local-only behaviour."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loxo.errors import InvalidArgumentError
+from loxo.execution.executor import ExecutorClosed
+from loxo.execution.inline import InlineExecutor
+from loxo.execution.local import LocalExecutor
+from loxo.execution.task import DatumState, Transform
+from loxo.storage.memory import MemoryStore
+
+from .builders import Background, Datums, by_id, sh, wait_for, wait_no_descendants
+from .contract import PY, ExecutorContract
+
+
+class TestInlineExecutor(ExecutorContract):
+    @pytest.fixture
+    def executor(self) -> Iterator[InlineExecutor]:
+        with InlineExecutor() as ex:
+            yield ex
+
+
+class TestLocalExecutor(ExecutorContract):
+    @pytest.fixture
+    def executor(self) -> Iterator[LocalExecutor]:
+        with LocalExecutor(workers=3) as ex:
+            yield ex
+        wait_no_descendants()
+
+    def test_sets_run_in_parallel(self, executor: LocalExecutor, d: Datums) -> None:
+        warm = [d.set(sh("true"), [d.simple(f"w{i}")]) for i in range(2)]
+        assert len(list(executor.run(warm, parallelism=2))) == 2
+        assert len(executor.worker_pids()) == 2
+        sleep = [d.set(sh("sleep 0.5"), [d.simple(f"s{i}")]) for i in range(2)]
+        start = time.monotonic()
+        assert len(list(executor.run(sleep, parallelism=2))) == 2
+        assert time.monotonic() - start < 0.9
+        start = time.monotonic()
+        assert len(list(executor.run(sleep, parallelism=1))) == 2
+        assert time.monotonic() - start >= 1.0
+
+    def test_killed_worker_is_replaced_and_its_set_retried(
+        self, executor: LocalExecutor, d: Datums, tmp_path: Path
+    ) -> None:
+        t = Transform(
+            python=f"{PY}:once_slow",
+            env=(("MARKER", str(tmp_path / "m")), ("PIDFILE", str(tmp_path / "pid"))),
+        )
+        # d0 finishes, d1 is running when its worker dies, d2 has not started
+        (tmp_path / "m-d0").touch()
+        (tmp_path / "m-d2").touch()
+        ts = d.set(t, [d.simple("d0"), d.simple("d1"), d.simple("d2")], datum_tries=3)
+        run = Background(executor, [ts])
+        victim = int(wait_for(tmp_path / "pid-d1"))
+        os.kill(victim, signal.SIGKILL)
+        run.join(15)
+        rs = by_id(run.results)  # exactly one result per datum
+        assert set(rs) == {"d0", "d1", "d2"}
+        assert all(r.state == DatumState.SUCCESS for r in rs.values())
+        assert rs["d1"].attempts == 2
+        assert any("worker process died (killed by signal SIGKILL)" in x.line for x in rs["d1"].logs)
+        assert d.output(rs["d1"])["/d1"].decode() != str(victim)
+        assert victim not in executor.worker_pids()
+
+    def test_a_datum_that_always_kills_its_worker_fails(
+        self, executor: LocalExecutor, d: Datums
+    ) -> None:
+        t = Transform(python="os:abort")
+        [r] = executor.run([d.set(t, [d.simple("d1")], datum_tries=2)])
+        assert (r.state, r.attempts) == (DatumState.FAILED, 2)
+        assert r.error == "worker process died (killed by signal SIGABRT)"
+
+    def test_close_leaves_no_process_behind(self, d: Datums, tmp_path: Path) -> None:
+        ex = LocalExecutor(workers=2)
+        t = sh(f"touch {tmp_path}/started; sleep 30")
+        run = Background(ex, [d.set(t, [d.simple("d1")]), d.set(sh("true"), [d.simple("d2")])], 2)
+        while not (tmp_path / "started").exists():
+            time.sleep(0.02)
+        pids = ex.worker_pids()
+        ex.close()
+        with pytest.raises(ExecutorClosed):
+            run.join(5)
+        wait_no_descendants()
+        assert all(not Path(f"/proc/{p}").exists() for p in pids)
+        with pytest.raises(ExecutorClosed):
+            list(ex.run([d.set(sh("true"), [d.simple("d3")])]))
+        ex.close()  # idempotent
+
+    def test_memory_store_rejected(self, executor: LocalExecutor, d: Datums) -> None:
+        ts = d.set(sh("true"), [d.simple("d1")])
+        ts = type(ts)(**{**ts.__dict__, "store_url": MemoryStore("x").url})
+        with pytest.raises(InvalidArgumentError, match="in-process store"):
+            list(executor.run([ts]))
+
+    def test_no_fork_start_method(self) -> None:
+        with pytest.raises(InvalidArgumentError, match="fork"):
+            LocalExecutor(start_method="fork")
