@@ -173,7 +173,7 @@ class ExecutorContract:
     def test_user(self, executor: Executor, d: Datums) -> None:
         t = sh("id -u > /pfs/out/uid; cat /pfs/in/a.txt > /pfs/out/a", user="nobody")
         [r] = executor.run([d.set(t, [d.simple("d1")])])
-        assert r.state == DatumState.SUCCESS, r.error
+        assert r.state == DatumState.SUCCESS, (r.error, r.logs)
         assert d.output(r) == {"/uid": b"65534\n", "/a": b"hello\n"}
 
     # --- inputs and outputs --------------------------------------------------------------

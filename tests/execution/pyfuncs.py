@@ -72,3 +72,8 @@ def _nap(datum: Datum, seconds: float) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def die(datum: Datum) -> None:
+    """Kills the process it runs in (local workers only!)."""
+    os.kill(os.getpid(), 9)

@@ -73,10 +73,10 @@ class TestLocalExecutor(ExecutorContract):
     def test_a_datum_that_always_kills_its_worker_fails(
         self, executor: LocalExecutor, d: Datums
     ) -> None:
-        t = Transform(python="os:abort")
+        t = Transform(python=f"{PY}:die")
         [r] = executor.run([d.set(t, [d.simple("d1")], datum_tries=2)])
         assert (r.state, r.attempts) == (DatumState.FAILED, 2)
-        assert r.error == "worker process died (killed by signal SIGABRT)"
+        assert r.error == "worker process died (killed by signal SIGKILL)"
 
     def test_close_leaves_no_process_behind(self, d: Datums, tmp_path: Path) -> None:
         ex = LocalExecutor(workers=2)

@@ -68,6 +68,12 @@ def test_kill_9_mid_job_then_resume(tmp_path: Path) -> None:
     assert jobs[0]["state"] == "SUCCESS" and jobs[0]["data_total"] == len(files)
     for name, data in files.items():
         assert loxo("get", "file", f"copy@master:/{name}").stdout == data
-    logs = json.loads("[" + ",".join(loxo("logs", "--pipeline", "copy", "-o", "json").stdout.decode().split("\n")[:-1]) + "]")
+    logs = json.loads(
+        "["
+        + ",".join(
+            loxo("logs", "--pipeline", "copy", "-o", "json").stdout.decode().split("\n")[:-1]
+        )
+        + "]"
+    )
     ran = [entry["line"] for entry in logs if entry["line"].startswith("ran ")]
     assert len(ran) == len(files), "every datum's result is recorded exactly once"

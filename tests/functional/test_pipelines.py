@@ -22,7 +22,7 @@ def client(tmp_path: Path) -> Iterator[loxo.Client]:
         yield c
 
 
-def spec(name: str, input: dict, cmd: list[str] | None = None, **extra: object) -> str:  # noqa: A002
+def spec(name: str, input: dict, cmd: list[str] | None = None, **extra: object) -> str:
     doc = {"pipeline": {"name": name}, "transform": {"cmd": cmd or COPY}, "input": input}
     doc.update(extra)
     return json.dumps(doc)
@@ -43,7 +43,10 @@ def put(client: loxo.Client, ref: str, files: dict[str, str], delete: tuple[str,
 
 
 def outputs(client: loxo.Client, repo: str) -> dict[str, bytes]:
-    return {e.path: client.get_file(f"{repo}@master", e.path) for e in client.walk_files(f"{repo}@master")}
+    return {
+        e.path: client.get_file(f"{repo}@master", e.path)
+        for e in client.walk_files(f"{repo}@master")
+    }
 
 
 def test_incremental_datums_and_provenance(client: loxo.Client) -> None:
@@ -73,7 +76,11 @@ def test_incremental_datums_and_provenance(client: loxo.Client) -> None:
 
 def test_failures_retries_downstream_unrunnable_and_recovery(client: loxo.Client) -> None:
     client.create_repo("in")
-    fail_on_bad = ["sh", "-c", 'echo "try $PACH_DATUM_ID"; test ! -e /pfs/in/bad && cp /pfs/in/* /pfs/out/']
+    fail_on_bad = [
+        "sh",
+        "-c",
+        'echo "try $PACH_DATUM_ID"; test ! -e /pfs/in/bad && cp /pfs/in/* /pfs/out/',
+    ]
     client.create_pipeline(spec("first", pfs("in"), fail_on_bad, datum_tries=2))
     client.create_pipeline(spec("second", pfs("first")))
     cid = put(client, "in@master", {"/ok": "x", "/bad": "y"})
@@ -112,7 +119,9 @@ def test_update_keeps_salt_and_reprocess_replaces_it(client: loxo.Client) -> Non
     put(client, "in@master", {"/a": "1", "/b": "2"})
     client.create_pipeline(spec("p", pfs("in")))
     client.drive()
-    new = spec("p", pfs("in"), ["sh", "-c", "cp /pfs/in/* /pfs/out/; echo v2 >> /pfs/out/$(ls /pfs/in)"])
+    new = spec(
+        "p", pfs("in"), ["sh", "-c", "cp /pfs/in/* /pfs/out/; echo v2 >> /pfs/out/$(ls /pfs/in)"]
+    )
     parsed = parse_specs(new)[0]
     assert client.preview_update(parsed) == (2, 0)
     client.update_pipeline(new)
@@ -229,8 +238,11 @@ def test_bad_specs_name_the_field(client: loxo.Client) -> None:
 
 
 def test_cron_ticks(client: loxo.Client) -> None:
-    doc = {"pipeline": {"name": "tick"}, "transform": {"cmd": ["sh", "-c", "ls /pfs/t > /pfs/out/seen"]},
-           "input": {"cron": {"name": "t", "spec": "@every 1h", "overwrite": True}}}  # fmt: skip
+    doc = {
+        "pipeline": {"name": "tick"},
+        "transform": {"cmd": ["sh", "-c", "ls /pfs/t > /pfs/out/seen"]},
+        "input": {"cron": {"name": "t", "spec": "@every 1h", "overwrite": True}},
+    }
     client.create_pipeline(json.dumps(doc))
     assert "tick_t" in {r.name for r in client.list_repo()}
     first = client.run_cron("tick")[0]
@@ -241,3 +253,12 @@ def test_cron_ticks(client: loxo.Client) -> None:
     assert len(list(client.walk_files("tick_t@master"))) == 1  # overwrite keeps one tick
     assert len(client.list_job("tick")) == 2
     assert client.drive() == []  # the next tick is an hour away
+
+
+def test_egress_to_a_directory(client: loxo.Client, tmp_path: Path) -> None:
+    client.create_repo("in")
+    dest = tmp_path / "exported"
+    client.create_pipeline(spec("exp", pfs("in", name="in"), egress={"URL": dest.as_uri()}))
+    cid = put(client, "in@master", {"/a/b.txt": "B", "/c.txt": "C"})
+    assert client.inspect_job("exp", cid).state == JobState.SUCCESS
+    assert (dest / "a" / "b.txt").read_text() == "B" and (dest / "c.txt").read_text() == "C"

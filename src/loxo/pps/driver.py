@@ -29,6 +29,7 @@ from loxo.storage.fileset import NodeRef
 
 from .assemble import OutputCollision, assemble
 from .datums import Datum, datum_task, iter_datums
+from .egress import egress
 from .model import JobProgress, JobState
 from .pipelines import PipelineOps
 from .plan import plan_job
@@ -384,6 +385,17 @@ class DriverOps(PipelineOps):
             self._end_job(pid, job_id, JobState.FAILURE, str(err), None)
             return
         self.store.sync()
+        if spec.egress:
+            with self.db.tx():
+                self.db.execute(
+                    "UPDATE jobs SET state = 'EGRESSING' WHERE pipeline_id = ? AND id = ?",
+                    (pid, job_id),
+                )
+            try:
+                egress(self, root, str(spec.egress["url"]))
+            except LoxoError as err:
+                self._end_job(pid, job_id, JobState.FAILURE, f"egress failed: {err}", root)
+                return
         self._end_job(pid, job_id, JobState.SUCCESS, "", root)
 
     def _owner(self, pid: int, job_id: str) -> Callable[[str], str]:
