@@ -97,6 +97,28 @@ def loxo(tmp_path: Path) -> Loxo:
     return Loxo(tmp_path / "home", tmp_path / "work")
 
 
+@pytest.fixture
+def inline(loxo: Loxo) -> Loxo:
+    """A ``loxo`` whose pipelines run their datums on the inline executor (fast)."""
+    loxo.env["LOXO_EXECUTOR"] = "inline"
+    return loxo
+
+
+def spec(name: str, repo: str, cmd: list[str], glob: str = "/*", **extra: Any) -> dict[str, Any]:
+    """A pipeline spec reading ``repo`` as ``/pfs/in``."""
+    doc: dict[str, Any] = {
+        "pipeline": {"name": name},
+        "transform": {"cmd": cmd},
+        "input": {"pfs": {"repo": repo, "name": "in", "glob": glob}},
+    }
+    return doc | extra
+
+
+def yaml_specs(*docs: dict[str, Any]) -> str:
+    """Specs as one YAML file of several documents."""
+    return yaml.safe_dump_all(docs, sort_keys=False)
+
+
 def read_tree(root: Path) -> dict[str, bytes]:
     """``{relative/path: bytes}`` of the regular files under ``root``."""
     return {

@@ -10,6 +10,8 @@ and in the fallback layout (``LOXO_SANDBOX=0``), so pipelines behave the same in
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -170,11 +172,15 @@ class ExecutorContract:
 
     @BOTH_LAYOUTS
     @pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
-    def test_user(self, executor: Executor, d: Datums) -> None:
+    def test_user(self, executor: Executor, d: Datums, monkeypatch: pytest.MonkeyPatch) -> None:
+        scratch = tempfile.mkdtemp(prefix="loxo-test-")  # pytest's tmp_path is private
+        os.chmod(scratch, 0o755)
+        monkeypatch.setenv("LOXO_SCRATCH", scratch)
         t = sh("id -u > /pfs/out/uid; cat /pfs/in/a.txt > /pfs/out/a", user="nobody")
         [r] = executor.run([d.set(t, [d.simple("d1")])])
         assert r.state == DatumState.SUCCESS, (r.error, r.logs)
         assert d.output(r) == {"/uid": b"65534\n", "/a": b"hello\n"}
+        shutil.rmtree(scratch)
 
     # --- inputs and outputs --------------------------------------------------------------
 
@@ -307,13 +313,13 @@ class ExecutorContract:
     # --- control -------------------------------------------------------------------------
 
     def test_restart_datum(self, executor: Executor, d: Datums, tmp_path: Path) -> None:
-        marker = tmp_path / "started"
+        # the sandbox hides the host's /tmp: the command leaves its marker in /pfs
         t = sh(
-            f"if [ -e {marker} ]; then echo again > /pfs/out/x; "
-            f"else echo first; touch {marker}; sleep 30; fi"
+            "if [ -e /pfs/started ]; then echo again > /pfs/out/x; "
+            "else echo first; touch /pfs/started; sleep 30; fi"
         )
         run = Background(executor, [d.set(t, [d.simple("d1")], datum_tries=2)])
-        _wait_exists(marker)
+        _wait_glob(tmp_path / "scratch", "*/pfs/started")
         assert not executor.restart_datum("job1", "other")
         assert executor.restart_datum("job1", "d1")
         assert run.join(10) < 10
@@ -336,10 +342,10 @@ class ExecutorContract:
 
     def test_cancel_stops_the_job(self, executor: Executor, d: Datums, tmp_path: Path) -> None:
         token = f"{time.time_ns() % 10**9}"
-        t = sh(f"touch {tmp_path}/started-$PACH_DATUM_ID; sleep 30.{token}")
+        t = sh(f"touch /pfs/started; sleep 30.{token}")
         sets = [d.set(t, [d.simple(f"s{s}-{i}") for i in range(3)]) for s in range(3)]
         run = Background(executor, sets, parallelism=2)
-        _wait_exists(tmp_path / "started-s0-0")
+        _wait_glob(tmp_path / "scratch", "*/pfs/started")
         executor.cancel("job1")
         assert run.join(5) < 8
         assert run.results == []
@@ -369,8 +375,8 @@ class ExecutorContract:
         assert r.state == DatumState.SUCCESS
 
 
-def _wait_exists(path: Path, timeout: float = 10.0) -> None:
+def _wait_glob(root: Path, pattern: str, timeout: float = 10.0) -> None:
     end = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < end, f"{path} did not appear within {timeout}s"
+    while not list(root.glob(pattern)):
+        assert time.monotonic() < end, f"no {root}/{pattern} within {timeout}s"
         time.sleep(0.02)

@@ -8,7 +8,7 @@ from loxo.client import Client
 from loxo.pfs.model import BranchInfo
 
 from . import verbs
-from .context import output_options, pass_client
+from .context import drives, output_options, pass_client
 from .output import NONE, Output
 from .refs import branch_ref
 
@@ -20,6 +20,7 @@ from .refs import branch_ref
     metavar="REF",
     help="Point the branch at this commit: a branch, a commit ID or ancestry like master^.",
 )
+@drives
 @pass_client
 def create_branch(client: Client, branch: str, head: str | None) -> None:
     """Create the branch REPO@BRANCH, or move it to --head."""

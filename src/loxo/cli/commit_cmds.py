@@ -12,10 +12,9 @@ import click
 
 from loxo.client import Client
 from loxo.pfs.model import CommitInfo, CommitRefInfo, CommitState
-from loxo.pfs.refs import CommitRef
 
 from . import verbs
-from .context import message_option, output_options, pass_client
+from .context import always_drives, drives, message_option, output_options, pass_client
 from .output import NONE, Output, human_size
 from .refs import branch_ref, is_commit_id
 
@@ -61,6 +60,7 @@ def start_commit(client: Client, branch: str, description: str | None) -> None:
 @verbs.finish.command("commit")
 @click.argument("ref")
 @message_option("Replace the commit's description.")
+@drives
 @pass_client
 def finish_commit(client: Client, ref: str, description: str | None) -> None:
     """Finish the open commit REPO@BRANCH or REPO@ID.
@@ -126,11 +126,13 @@ def list_commit(
 @click.argument("ref")
 @click.option("--timeout", type=click.FloatRange(min=0), help="Give up after this many seconds.")
 @output_options
+@always_drives
 @pass_client
 def wait_commit(client: Client, ref: str, timeout: float | None, out: Output) -> None:
     """Wait until a commit is finished.
 
-    Waits for the commit REF, or for every commit of the commit set ID, then shows it."""
+    Waits for the commit REF, or for every commit of the commit set ID, then shows it.
+    Pending pipeline jobs run here first, even under --no-wait."""
     if is_commit_id(ref):
         done = client.wait_commit_set(ref, timeout=timeout)
     else:

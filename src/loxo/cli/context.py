@@ -1,5 +1,6 @@
-"""What one ``loxo`` invocation shares between its commands: the store, opened lazily, and
-the option decorators common to many commands."""
+"""What one ``loxo`` invocation shares between its commands: the store, opened lazily, the
+job driving around commands (:mod:`.driving`), and the option decorators common to many
+commands."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import click
 
 from loxo.client import Client
 
+from . import driving
 from .output import FORMATS, Output
 
 P = ParamSpec("P")
@@ -19,17 +21,36 @@ R = TypeVar("R")
 
 class Session:
     """The home a command runs against; the client is opened on first use only, so that
-    ``--help`` and ``version`` never touch the store."""
+    ``--help`` and ``version`` never touch the store.
 
-    def __init__(self, home: str | None) -> None:
+    Unless ``wait`` is off (``--no-wait``), opening the client first runs the jobs left
+    pending, and :meth:`settle` runs the jobs a command started."""
+
+    def __init__(self, home: str | None, *, wait: bool = True) -> None:
         self.home = home
+        self.wait = wait
         self._client: Client | None = None
 
     @property
     def client(self) -> Client:
+        """The client, after running any pending jobs (unless ``wait`` is off)."""
+        if self._client is None:
+            self.open_client()
+            self.settle()
+        assert self._client is not None
+        return self._client
+
+    def open_client(self) -> Client:
+        """The client, as is: pending jobs stay pending."""
         if self._client is None:
             self._client = Client(self.home)
         return self._client
+
+    def settle(self) -> None:
+        """Run every pending job here until the DAG is quiet (unless ``wait`` is off)."""
+        client = self.open_client()
+        if self.wait and client.pending_jobs() > 0:
+            driving.drive(client)
 
     def close(self) -> None:
         if self._client is not None:
@@ -37,15 +58,67 @@ class Session:
             client.close()
 
 
+def current_session() -> Session:
+    session = click.get_current_context().find_object(Session)
+    if session is None:
+        raise RuntimeError("a loxo command ran outside the `loxo` group")
+    return session
+
+
 def pass_client(f: Callable[Concatenate[Client, P], R]) -> Callable[P, R]:
-    """Call ``f`` with the invocation's client as its first argument."""
+    """Call ``f`` with the invocation's client as its first argument (pending jobs run
+    first, unless ``--no-wait``)."""
 
     @functools.wraps(f)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        session = click.get_current_context().find_object(Session)
-        if session is None:
-            raise RuntimeError("a loxo command ran outside the `loxo` group")
-        return f(session.client, *args, **kwargs)
+        return f(current_session().client, *args, **kwargs)
+
+    return wrapper
+
+
+def pass_client_as_is(f: Callable[Concatenate[Client, P], R]) -> Callable[P, R]:
+    """Like :func:`pass_client`, without running pending jobs first: for commands that act
+    on pending jobs (stop them, delete their pipeline)."""
+
+    @functools.wraps(f)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        return f(current_session().open_client(), *args, **kwargs)
+
+    return wrapper
+
+
+def pass_session(f: Callable[Concatenate[Session, P], R]) -> Callable[P, R]:
+    """Call ``f`` with the invocation's :class:`Session`, for commands that decide
+    themselves whether pending jobs run first."""
+
+    @functools.wraps(f)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        return f(current_session(), *args, **kwargs)
+
+    return wrapper
+
+
+def drives(f: Callable[P, R]) -> Callable[P, R]:
+    """After ``f``, run the jobs it started (its writes finished input commits) until the
+    DAG is quiet, unless ``--no-wait``."""
+
+    @functools.wraps(f)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        result = f(*args, **kwargs)
+        current_session().settle()
+        return result
+
+    return wrapper
+
+
+def always_drives(f: Callable[P, R]) -> Callable[P, R]:
+    """Run pending jobs before ``f`` even under ``--no-wait``: ``f`` waits for them.
+    Goes above :func:`pass_client`."""
+
+    @functools.wraps(f)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        current_session().wait = True
+        return f(*args, **kwargs)
 
     return wrapper
 

@@ -21,7 +21,7 @@ from loxo.client import Client
 from loxo.pfs.files_write import ModifyFile
 
 from . import verbs
-from .context import message_option, pass_client
+from .context import drives, message_option, pass_client
 from .progress import progress
 from .refs import require_path, split_path
 
@@ -46,6 +46,7 @@ Total = Callable[[], int | None]  # the bytes to upload, for a progress bar
 @click.option("-a", "--append", is_flag=True, help="Append to the file instead of replacing it.")
 @click.option("--untar", is_flag=True, help="Expand the tar stream (or tar file) under PATH.")
 @message_option("A description of the commit this write makes.")
+@drives
 @pass_client
 def put_file(
     client: Client,
@@ -137,6 +138,7 @@ def _tree_size(root: Path) -> int:
 @verbs.copy.command("file")
 @click.argument("source", metavar="SRC_REPO@REF:/PATH")
 @click.argument("target", metavar="DST_REPO@BRANCH:/PATH")
+@drives
 @pass_client
 def copy_file(client: Client, source: str, target: str) -> None:
     """Copy a file or a directory, by reference.
@@ -148,6 +150,7 @@ def copy_file(client: Client, source: str, target: str) -> None:
 
 @verbs.delete.command("file")
 @click.argument("target", metavar="REPO@BRANCH:/PATH")
+@drives
 @pass_client
 def delete_file(client: Client, target: str) -> None:
     """Delete a file, or a directory with everything under it."""

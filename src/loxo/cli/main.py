@@ -28,8 +28,13 @@ from . import (
     admin_cmds,
     branch_cmds,
     commit_cmds,
+    datum_cmds,
     file_read_cmds,
     file_write_cmds,
+    job_cmds,
+    logs_cmds,
+    pipeline_cmds,
+    pipeline_spec_cmds,
     repo_cmds,
     verbs,
 )
@@ -39,7 +44,10 @@ EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 # imported for their side effect: each attaches its commands to the verb groups
-_COMMAND_MODULES = (repo_cmds, branch_cmds, commit_cmds, file_read_cmds, file_write_cmds)
+_COMMAND_MODULES = (
+    *(repo_cmds, branch_cmds, commit_cmds, file_read_cmds, file_write_cmds),
+    *(pipeline_spec_cmds, pipeline_cmds, job_cmds, datum_cmds),
+)
 
 
 @click.group(
@@ -54,23 +62,35 @@ _COMMAND_MODULES = (repo_cmds, branch_cmds, commit_cmds, file_read_cmds, file_wr
     type=click.Path(file_okay=False),
     help="The loxo home holding the metadata DB and objects (default ~/.loxo).",
 )
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    envvar="LOXO_NO_WAIT",
+    show_envvar=True,
+    help="Do not run pipeline jobs in this command: leave them pending for a later one.",
+)
 @click.pass_context
-def cli(ctx: click.Context, home: str | None) -> None:
-    """loxo: versioned data with Git-like repos, branches and commits.
+def cli(ctx: click.Context, home: str | None, no_wait: bool) -> None:
+    """loxo: versioned data with Git-like repos, branches and commits, and pipelines that
+    process it.
 
     Commands read VERB NOUN, e.g. `loxo create repo images`, `loxo put file
     images@master:/a.png -f a.png`, `loxo list commit images@master`. A ref is
     REPO@BRANCH, REPO@COMMIT-ID or ancestry like REPO@BRANCH^2 or REPO@BRANCH.1, followed
-    by :/PATH for files.
+    by :/PATH for files. A job is PIPELINE@JOB-ID.
+
+    A command that finishes input commits runs the pipeline jobs they start, here, until
+    every pipeline is up to date (other commands first run any jobs left pending), unless
+    --no-wait.
     """
-    session = Session(home)
+    session = Session(home, wait=not no_wait)
     ctx.obj = session
     ctx.call_on_close(session.close)
 
 
 for _group in verbs.ALL:
     cli.add_command(_group)
-for _command in admin_cmds.COMMANDS:
+for _command in (*admin_cmds.COMMANDS, logs_cmds.logs):
     cli.add_command(_command)
 
 

@@ -24,6 +24,7 @@ NONE = "-"
 
 _UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 _SPANS = ((60.0, "second", 1.0), (3600.0, "minute", 60.0), (86400.0, "hour", 3600.0))
+_DURATIONS = ((86400, "d", 3600, "h"), (3600, "h", 60, "m"), (60, "m", 1, "s"))
 
 
 class Record(Protocol):
@@ -58,6 +59,23 @@ def relative_time(t: float, now: float | None = None) -> str:
             break
     text = f"{count} {unit}{'' if count == 1 else 's'}"
     return f"{text} ago" if ago else f"in {text}"
+
+
+def human_duration(seconds: float) -> str:
+    """``0.4s``, ``2.3s``, ``42s``, ``1m4s``, ``2h3m``, ``3d4h``."""
+    if seconds < 10:
+        return f"{max(seconds, 0.0):.1f}s"
+    whole = int(seconds)
+    for size, unit, small_size, small_unit in _DURATIONS:
+        if whole >= size:
+            return f"{whole // size}{unit}{whole % size // small_size}{small_unit}"
+    return f"{whole}s"
+
+
+def truncate(text: str, width: int) -> str:
+    """``text`` on one line, cut to ``width`` characters with ``...`` if longer."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: max(width - 3, 0)] + "..."
 
 
 def iso_time(t: float) -> str:

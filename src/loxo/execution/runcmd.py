@@ -17,6 +17,7 @@ import os
 import pwd
 import selectors
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Mapping
@@ -61,6 +62,33 @@ def user_options(user: str) -> dict[str, Any]:
         "group": pw.pw_gid,
         "extra_groups": os.getgrouplist(pw.pw_name, pw.pw_gid),
     }
+
+
+def check_reachable(path: str, user: str) -> None:
+    """Fail unless ``user`` may traverse every directory down to ``path``."""
+    options = user_options(user)
+    if not options:
+        return
+    uid, groups = options["user"], {options["group"], *options["extra_groups"]}
+    current = os.path.abspath(path)
+    while True:
+        st = os.stat(current)
+        if st.st_uid == uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid in groups:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            raise CommandError(
+                f"transform.user {user!r} cannot reach the datum's scratch directory "
+                f"({current} is closed to it); set LOXO_SCRATCH to a directory that "
+                "user can traverse"
+            )
+        parent = os.path.dirname(current)
+        if parent == current:
+            return
+        current = parent
 
 
 def user_env(user: str) -> dict[str, str]:

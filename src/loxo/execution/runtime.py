@@ -38,7 +38,7 @@ from .environment import pipeline_env, process_env, reset_dir, scratch_dir
 from .logs import LogCollector
 from .materialize import input_dir, local_path, materialize
 from .output import Uploaded, collect, upload
-from .runcmd import CommandError, run_command, user_env, user_options
+from .runcmd import CommandError, check_reachable, run_command, user_env, user_options
 from .sandbox import Layout, use_sandbox, visible_cwd
 from .task import DatumResult, DatumState, DatumTask, LogLine, TaskSet
 
@@ -187,6 +187,7 @@ class _DatumRun:
         if owner is not None:  # let the user reach /pfs (mkdtemp made it private)
             os.chmod(out.parent.parent, 0o755)
             os.chmod(out.parent, 0o755)
+            check_reachable(str(out), t.user)
         reset_dir(out, owner)
         self.control.on_attempt(n, None, self.logs.snapshot())
         ok, error = self._command(t.cmd, t.stdin, t.accept_return_code)

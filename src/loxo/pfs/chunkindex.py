@@ -21,7 +21,7 @@ from loxo.storage.blobs import DataRef
 from .db import Database
 
 LEASE_TTL = 3600.0
-_BATCH = 500
+_BATCH = 5000
 
 
 class DbChunkIndex:

@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int], None]
 HEARTBEAT_EVERY = 60.0  # seconds; see chunkindex.LEASE_TTL
-READ_THREADS = 4
-READ_AHEAD = 256  # files read ahead of the hashing thread
+READ_THREADS = 2
+READ_BATCH = 64  # files per read-ahead task
+READ_AHEAD = 8  # batches read ahead of the hashing thread
 SMALL_FILE = 1024 * 1024  # read whole by the read-ahead threads
 
 
@@ -98,27 +99,32 @@ class ModifyFile:
         dest = normalize_path(dest)
         n = 0
         base = dest.rstrip("/") + "/"
-        # small files are read ahead by threads (the syscalls release the GIL), so reading
-        # overlaps hashing; big ones stream in this thread
-        ahead: deque[tuple[str, str, Future[bytes | None]]] = deque()
+        # small files are read ahead in batches by threads (the syscalls release the GIL),
+        # so reading overlaps hashing; big ones stream in this thread
+        ahead: deque[tuple[list[tuple[str, str]], Future[list[bytes | None]]]] = deque()
         with ThreadPoolExecutor(READ_THREADS) as pool:
-            for rel, full in _walk(root):
-                ahead.append((rel, full, pool.submit(_read_small, full)))
-                if len(ahead) >= READ_AHEAD:
-                    n += self._put_read(base, *ahead.popleft(), append=append)
+            for batch in _batched(_walk(root), READ_BATCH):
+                ahead.append((batch, pool.submit(_read_batch, [f for _, f in batch])))
+                if len(ahead) > READ_AHEAD:
+                    n += self._put_batch(base, *ahead.popleft(), append=append)
             while ahead:
-                n += self._put_read(base, *ahead.popleft(), append=append)
+                n += self._put_batch(base, *ahead.popleft(), append=append)
         return n
 
-    def _put_read(
-        self, base: str, rel: str, full: str, data: Future[bytes | None], *, append: bool
+    def _put_batch(
+        self,
+        base: str,
+        batch: list[tuple[str, str]],
+        contents: Future[list[bytes | None]],
+        *,
+        append: bool,
     ) -> int:
-        content = data.result()
-        if content is None:
-            self.put_file_path(base + rel, full, append=append)
-        else:
-            self.put_file(base + rel, content, append=append)
-        return 1
+        for (rel, full), content in zip(batch, contents.result(), strict=True):
+            if content is None:
+                self.put_file_path(base + rel, full, append=append)
+            else:
+                self.put_file(base + rel, content, append=append)
+        return len(batch)
 
     def put_tar(self, dest: str, stream: BinaryIO) -> int:
         """Expand a tar stream under ``dest``."""
@@ -182,12 +188,12 @@ class ModifyFile:
         entry = reader.get(src) if src != "/" else None
         n = 0
         if entry is not None:
-            self._ops.append((PUT, dst, None, Op(PUT, dst, entry.refs, entry.size)))
+            self._ops.append((PUT, dst, None, Op(PUT, dst, entry.refs, entry.size, entry.hash)))
             return 1
         prefix = "/" if src == "/" else src + "/"
         for e in reader.iter_prefix(prefix):
             target = dst.rstrip("/") + "/" + e.path[len(prefix) :]
-            self._ops.append((PUT, target, None, Op(PUT, target, e.refs, e.size)))
+            self._ops.append((PUT, target, None, Op(PUT, target, e.refs, e.size, e.hash)))
             n += 1
         if n == 0:
             raise FileNotFound(res.where, src)
@@ -206,7 +212,7 @@ class ModifyFile:
                 elif pending is not None:
                     assert pending.content is not None
                     c = pending.content
-                    ops.append(Op(kind, path, tuple(c.refs), c.size))
+                    ops.append(Op(kind, path, tuple(c.refs), c.size, c.hash))
                 else:
                     ops.append(Op(kind, path))
             self.commit = self._pfs.commit_ops(
@@ -249,15 +255,29 @@ def _walk(root: Path) -> Iterator[tuple[str, str]]:
         yield from reversed(files)
 
 
-def _read_small(path: str) -> bytes | None:
-    """The content of a small file, or None for a big one (to be streamed) or an error (to
-    be reported by the streaming path)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read(SMALL_FILE + 1)
-    except OSError:
-        return None
-    return data if len(data) <= SMALL_FILE else None
+def _read_batch(paths: list[str]) -> list[bytes | None]:
+    """The contents of small files; None for a big one (to be streamed) or an error (to be
+    reported by the streaming path)."""
+    out: list[bytes | None] = []
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                data = f.read(SMALL_FILE + 1)
+        except OSError:
+            data = None
+        out.append(data if data is not None and len(data) <= SMALL_FILE else None)
+    return out
+
+
+def _batched(items: Iterator[tuple[str, str]], n: int) -> Iterator[list[tuple[str, str]]]:
+    batch: list[tuple[str, str]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= n:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _open_local(path: Path) -> BinaryIO:

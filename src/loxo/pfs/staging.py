@@ -28,19 +28,20 @@ class Op(NamedTuple):
     path: str
     refs: tuple[DataRef, ...] = ()
     size: int = 0
+    hash: str = ""  # content hash of ``refs`` when known (saves recomputing it)
 
     def encode(self) -> bytes:
         refs = [list(r) for r in self.refs]
-        return msgpack.packb([self.kind, self.path, refs, self.size])
+        return msgpack.packb([self.kind, self.path, refs, self.size, self.hash])
 
     @classmethod
     def decode(cls, blob: bytes) -> Op:
-        kind, path, refs, size = msgpack.unpackb(blob)
-        return cls(kind, path, tuple(DataRef(*r) for r in refs), size)
+        kind, path, refs, size, content_hash = msgpack.unpackb(blob)
+        return cls(kind, path, tuple(DataRef(*r) for r in refs), size, content_hash)
 
 
-def entry_of(path: str, refs: tuple[DataRef, ...], size: int) -> FileEntry:
-    return FileEntry(path, size, hash_of_hashes(r.hash for r in refs), refs)
+def entry_of(path: str, refs: tuple[DataRef, ...], size: int, content_hash: str = "") -> FileEntry:
+    return FileEntry(path, size, content_hash or hash_of_hashes(r.hash for r in refs), refs)
 
 
 def fold(base: FilesetReader, ops: Iterable[Op]) -> dict[str, FileEntry | None]:
@@ -68,6 +69,8 @@ def fold(base: FilesetReader, ops: Iterable[Op]) -> dict[str, FileEntry | None]:
         if is_dir(path):
             raise PathConflict(path, "is a directory; a path cannot be both a file and a directory")
         for d in parent_dirs(path):
+            if dirs.get(d):  # a directory of a file added here: not a file
+                continue
             if current(d) is not None:
                 raise PathConflict(
                     path, f"cannot be created: its parent {d!r} is a file, not a directory"
@@ -95,11 +98,11 @@ def fold(base: FilesetReader, ops: Iterable[Op]) -> dict[str, FileEntry | None]:
 
     for op in ops:
         if op.kind == PUT:
-            set_file(op.path, entry_of(op.path, op.refs, op.size))
+            set_file(op.path, entry_of(op.path, op.refs, op.size, op.hash))
         elif op.kind == APPEND:
             old = current(op.path)
             if old is None:
-                set_file(op.path, entry_of(op.path, op.refs, op.size))
+                set_file(op.path, entry_of(op.path, op.refs, op.size, op.hash))
             else:
                 refs = old.refs + op.refs
                 changes[op.path] = entry_of(op.path, refs, old.size + op.size)

@@ -50,7 +50,7 @@ def assemble(
                     "make each datum write distinct paths"
                 )
             writer_of[e.path] = datum_id
-            ops.append(Op(PUT, e.path, e.refs, e.size))
+            ops.append(Op(PUT, e.path, e.refs, e.size, e.hash))
     try:
         changes = fold(base_reader, ops)
     except PathConflict as err:

@@ -14,7 +14,7 @@ import zstandard
 RAW = 0
 ZSTD = 1
 
-_MIN_SIZE = 512  # smaller chunks are not worth a frame header
+_MIN_SIZE = 4096  # smaller chunks gain little and cost a compression attempt each
 _SAMPLE = 64 * 1024
 _PAYS = 0.9  # keep compressed bytes only if they are at most 90% of the input
 _local = threading.local()
