@@ -135,13 +135,13 @@ class BlobWriter:
             self._add_chunk(pf, chunk)
         return pf
 
-    def _add_chunk(self, pf: PendingFile, chunk: bytes) -> None:
+    def _add_chunk(self, pf: PendingFile, chunk: bytes | memoryview) -> None:
         h = hash_bytes(chunk)
         pf.chunk_hashes.append(h)
         pf.size += len(chunk)
         self.bytes_in += len(chunk)
         if h not in self._resolved and h not in self._chunks:
-            self._chunks[h] = chunk
+            self._chunks[h] = chunk if isinstance(chunk, bytes) else bytes(chunk)
             self._buffered += len(chunk)
         if self._on_bytes is not None:
             self._on_bytes(len(chunk))

@@ -29,15 +29,18 @@ def chunk_bytes(data: bytes) -> Iterator[bytes]:
         yield bytes(c.data)
 
 
-def chunk_stream(stream: BinaryIO) -> Iterator[bytes]:
-    """Split a stream into content-defined chunks, holding at most a few MiB in memory."""
+def chunk_stream(stream: BinaryIO) -> Iterator[bytes | memoryview]:
+    """Split a stream into content-defined chunks, holding at most a few MiB in memory.
+
+    A yielded memoryview is only valid until the next chunk is asked for: copy what you keep.
+    """
     head = stream.read(MIN_SIZE + 1)
     if len(head) <= MIN_SIZE:
         if head:
             yield bytes(head)
         return
     for c in _cdc.cut_stream(_Prefixed(head, stream)):
-        yield bytes(c.data)
+        yield c.data
 
 
 class _Prefixed:

@@ -278,8 +278,10 @@ def merge(nodes: NodeCache, base: NodeRef | None, changes: Iterable[Change]) -> 
         return pending[0]
 
     def walk(ref: NodeRef, is_last: bool) -> None:
+        # A node that ends its level (``is_last``) was cut by the end of the data, not by a
+        # boundary: it is re-cut, never reused, or the result would depend on history.
         c = peek()
-        if c is None or (not is_last and c[0] > ref.last):
+        if not is_last and (c is None or c[0] > ref.last):
             b.push_node(ref)
             return
         items = nodes.load(ref)
