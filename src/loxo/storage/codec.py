@@ -20,14 +20,16 @@ _PAYS = 0.9  # keep compressed bytes only if they are at most 90% of the input
 _local = threading.local()
 
 
-def _compressor() -> zstandard.ZstdCompressor:
+def compressor() -> zstandard.ZstdCompressor:
+    """This thread's compressor (zstd contexts must not be shared between threads)."""
     c = getattr(_local, "c", None)
     if c is None:
         c = _local.c = zstandard.ZstdCompressor(level=3)
     return c
 
 
-def _decompressor() -> zstandard.ZstdDecompressor:
+def decompressor() -> zstandard.ZstdDecompressor:
+    """This thread's decompressor."""
     d = getattr(_local, "d", None)
     if d is None:
         d = _local.d = zstandard.ZstdDecompressor()
@@ -38,7 +40,7 @@ def encode(data: bytes) -> tuple[int, bytes]:
     """``(codec, stored_bytes)`` for ``data``."""
     if len(data) < _MIN_SIZE:
         return RAW, data
-    c = _compressor()
+    c = compressor()
     if len(data) > 2 * _SAMPLE and len(c.compress(data[:_SAMPLE])) > _PAYS * _SAMPLE:
         return RAW, data
     packed = c.compress(data)
@@ -52,5 +54,5 @@ def decode(codec: int, stored: bytes, length: int) -> bytes:
     if codec == RAW:
         return stored
     if codec == ZSTD:
-        return _decompressor().decompress(stored, max_output_size=length)
+        return decompressor().decompress(stored, max_output_size=length)
     raise ValueError(f"unknown codec {codec}")

@@ -22,17 +22,18 @@ so a point lookup or the listing of one directory costs a few node reads, not a 
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 import msgpack
-import zstandard
 
 from loxo.errors import CorruptObject
 
 from .blobs import DataRef
+from .codec import compressor, decompressor
 from .hashing import hash_bytes
 from .objectstore import ObjectStore
 
@@ -81,8 +82,7 @@ def _last(item: Item) -> str:
 
 # --- node encoding ---------------------------------------------------------------------
 
-_zc = zstandard.ZstdCompressor(level=3)
-_zd = zstandard.ZstdDecompressor()
+# zstd (de)compressors are not thread-safe: one per thread (see codec)
 
 
 def _encode_entry(e: FileEntry) -> list[Any]:
@@ -100,13 +100,13 @@ def _decode_entry(v: list[Any]) -> FileEntry:
 
 def _encode_node(level: int, items: list[Item]) -> bytes:
     body = [_encode_entry(e) if isinstance(e, FileEntry) else e.to_list() for e in items]
-    return _zc.compress(msgpack.packb([level, body], use_bin_type=True))
+    return compressor().compress(msgpack.packb([level, body], use_bin_type=True))
 
 
 def _decode_node(key: str, stored: bytes) -> tuple[int, list[Item]]:
     if hash_bytes(stored) != key[len(FILESET_PREFIX) :]:
         raise CorruptObject(key, "fileset node fails its hash check")
-    level, body = msgpack.unpackb(_zd.decompress(stored), raw=False)
+    level, body = msgpack.unpackb(decompressor().decompress(stored), raw=False)
     if level == 1:
         return level, [_decode_entry(v) for v in body]
     return level, [NodeRef.from_list(v) for v in body]
@@ -119,16 +119,19 @@ class NodeCache:
         self.store = store
         self._cache: OrderedDict[str, list[Item]] = OrderedDict()
         self._max = maxsize
+        self._lock = threading.Lock()
 
     def load(self, ref: NodeRef) -> list[Item]:
-        items = self._cache.get(ref.key)
-        if items is not None:
-            self._cache.move_to_end(ref.key)
-            return items
+        with self._lock:
+            items = self._cache.get(ref.key)
+            if items is not None:
+                self._cache.move_to_end(ref.key)
+                return items
         _, items = _decode_node(ref.key, self.store.get(ref.key))
-        self._cache[ref.key] = items
-        if len(self._cache) > self._max:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[ref.key] = items
+            if len(self._cache) > self._max:
+                self._cache.popitem(last=False)
         return items
 
 
