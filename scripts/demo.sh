@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job: a tour of versioned data on the embedded store. Sets itself up.
+# The main job: the classic two-stage image pipeline (examples/images) on the embedded store,
+# no server. Sets itself up.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-exec bash examples/pfs-tour/run.sh "$@"
+exec bash examples/images/run.sh "$@"

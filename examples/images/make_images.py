@@ -19,7 +19,7 @@ def gradient(horizontal: bool) -> Image.Image:
     img = Image.new("RGB", (SIZE, SIZE))
     for i in range(SIZE):
         step = i // 16 * 16  # bands of 16 pixels: visible edges between them
-        colour = (step * 2, 64, 255 - step * 2)
+        colour = (step * 2, step + 32, 255 - step)
         box = (i, 0, i, SIZE) if horizontal else (0, i, SIZE, i)
         ImageDraw.Draw(img).line(box, fill=colour)
     return img

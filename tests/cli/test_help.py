@@ -34,6 +34,12 @@ def test_every_command_and_option_has_help() -> None:
         "loxo put file", "loxo get file", "loxo list file", "loxo glob file",
         "loxo inspect file", "loxo diff file", "loxo copy file", "loxo delete file",
         "loxo gc", "loxo fsck", "loxo version",
+        "loxo create pipeline", "loxo update pipeline", "loxo edit pipeline",
+        "loxo inspect pipeline", "loxo list pipeline", "loxo delete pipeline",
+        "loxo start pipeline", "loxo stop pipeline", "loxo rerun pipeline",
+        "loxo validate pipeline", "loxo draw pipeline", "loxo list job", "loxo inspect job",
+        "loxo wait job", "loxo stop job", "loxo list datum", "loxo inspect datum",
+        "loxo restart datum", "loxo logs", "loxo run cron",
     }  # fmt: skip
     assert expected <= set(seen)
 

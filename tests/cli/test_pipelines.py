@@ -7,9 +7,10 @@ import json
 
 from .conftest import Loxo, spec, yaml_specs
 
-COPY = ["sh", "-c", 'for f in /pfs/in/*; do echo "saw ${f##*/}"; cp -r "$f" /pfs/out/; done']
-APPEND = ["sh", "-c", 'for f in /pfs/in/*; do cp "$f" /pfs/out/; echo v2 >> "/pfs/out/${f##*/}"; done']
-PICKY = ["sh", "-c", 'for f in /pfs/in/*; do test "${f##*/}" != bad || exit 3; cp "$f" /pfs/out/; done']
+EACH = "for f in /pfs/in/*; do n=${f##*/}; "
+COPY = ["sh", "-c", EACH + 'echo "saw $n"; cp -r "$f" /pfs/out/; done']
+APPEND = ["sh", "-c", EACH + 'cp "$f" /pfs/out/; echo v2 >> "/pfs/out/$n"; done']
+PICKY = ["sh", "-c", EACH + 'test "$n" != bad || exit 3; cp "$f" /pfs/out/; done']
 JOB_HEADERS = ["ID", "PIPELINE", "STARTED", "DURATION", "PROGRESS", "DL", "UL", "STATE", "REASON"]
 
 
@@ -61,7 +62,8 @@ def test_create_inspect_draw_update_edit_and_delete(inline: Loxo) -> None:
     r = loxo("edit", "pipeline", "first", "--editor", "sed -i s/v2/v3/")
     assert r.out == "pipeline first: 2 datums will be kept, 0 will be rerun\n"
     assert "v3" in loxo.json("inspect", "pipeline", "first")["spec"]["transform"]["cmd"][2]
-    assert loxo("edit", "pipeline", "first", "--editor", "true").out == "pipeline first: unchanged\n"
+    r = loxo("edit", "pipeline", "first", "--editor", "true")
+    assert r.out == "pipeline first: unchanged\n"
     assert loxo.json("inspect", "pipeline", "first")["version"] == 4
 
     # a JSON spec on stdin; validate changes nothing

@@ -36,9 +36,7 @@ class Datums:
         content = BlobWriter(self.store, MemoryChunkIndex()).write(io.BytesIO(data))
         return InputFile(path, content.size, content.hash, tuple(content.refs))
 
-    def input(
-        self, name: str, path: str, files: dict[str, bytes], **options: object
-    ) -> DatumInput:
+    def input(self, name: str, path: str, files: dict[str, bytes], **options: object) -> DatumInput:
         infiles = tuple(self.file(p, d) for p, d in sorted(files.items()))
         return DatumInput(name, name, "master", "c0ffee", path, "h", infiles, **options)  # type: ignore[arg-type]
 
@@ -139,6 +137,14 @@ def wait_for(path: Path, timeout: float = 10.0) -> str:
             return text
         time.sleep(0.02)
     raise AssertionError(f"{path} did not appear within {timeout}s")
+
+
+def wait_glob(root: Path, pattern: str, timeout: float = 10.0) -> None:
+    """Until some path matches ``root/pattern``."""
+    end = time.monotonic() + timeout
+    while not list(root.glob(pattern)):
+        assert time.monotonic() < end, f"no {root}/{pattern} within {timeout}s"
+        time.sleep(0.02)
 
 
 def live_processes_matching(token: str) -> list[int]:

@@ -30,6 +30,7 @@ from .builders import (
     live_processes_matching,
     sh,
     wait_for,
+    wait_glob,
 )
 
 BOTH_LAYOUTS = pytest.mark.parametrize("layout", ["sandbox", "fallback"], indirect=True)
@@ -319,7 +320,7 @@ class ExecutorContract:
             "else echo first; touch /pfs/started; sleep 30; fi"
         )
         run = Background(executor, [d.set(t, [d.simple("d1")], datum_tries=2)])
-        _wait_glob(tmp_path / "scratch", "*/pfs/started")
+        wait_glob(tmp_path / "scratch", "*/pfs/started")
         assert not executor.restart_datum("job1", "other")
         assert executor.restart_datum("job1", "d1")
         assert run.join(10) < 10
@@ -345,7 +346,7 @@ class ExecutorContract:
         t = sh(f"touch /pfs/started; sleep 30.{token}")
         sets = [d.set(t, [d.simple(f"s{s}-{i}") for i in range(3)]) for s in range(3)]
         run = Background(executor, sets, parallelism=2)
-        _wait_glob(tmp_path / "scratch", "*/pfs/started")
+        wait_glob(tmp_path / "scratch", "*/pfs/started")
         executor.cancel("job1")
         assert run.join(5) < 8
         assert run.results == []
@@ -373,10 +374,3 @@ class ExecutorContract:
         assert not executor.restart_datum("no-such-job", "d1")
         [r] = executor.run([d.set(sh("true"), [d.simple("d1")])])
         assert r.state == DatumState.SUCCESS
-
-
-def _wait_glob(root: Path, pattern: str, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not list(root.glob(pattern)):
-        assert time.monotonic() < end, f"no {root}/{pattern} within {timeout}s"
-        time.sleep(0.02)

@@ -17,7 +17,16 @@ from loxo.execution.local import LocalExecutor
 from loxo.execution.task import DatumState, Transform
 from loxo.storage.memory import MemoryStore
 
-from .builders import Background, Datums, by_id, sh, wait_for, wait_no_descendants
+from .builders import (
+    Background,
+    Datums,
+    by_id,
+    lines,
+    sh,
+    wait_for,
+    wait_glob,
+    wait_no_descendants,
+)
 from .contract import PY, ExecutorContract
 
 
@@ -66,7 +75,9 @@ class TestLocalExecutor(ExecutorContract):
         assert set(rs) == {"d0", "d1", "d2"}
         assert all(r.state == DatumState.SUCCESS for r in rs.values())
         assert rs["d1"].attempts == 2
-        assert any("worker process died (killed by signal SIGKILL)" in x.line for x in rs["d1"].logs)
+        assert any(
+            "worker process died (killed by signal SIGKILL)" in x.line for x in rs["d1"].logs
+        )
         assert d.output(rs["d1"])["/d1"].decode() != str(victim)
         assert victim not in executor.worker_pids()
 
@@ -80,10 +91,9 @@ class TestLocalExecutor(ExecutorContract):
 
     def test_close_leaves_no_process_behind(self, d: Datums, tmp_path: Path) -> None:
         ex = LocalExecutor(workers=2)
-        t = sh(f"touch {tmp_path}/started; sleep 30")
+        t = sh("touch /pfs/started; sleep 30")
         run = Background(ex, [d.set(t, [d.simple("d1")]), d.set(sh("true"), [d.simple("d2")])], 2)
-        while not (tmp_path / "started").exists():
-            time.sleep(0.02)
+        wait_glob(tmp_path / "scratch", "*/pfs/started")
         pids = ex.worker_pids()
         ex.close()
         with pytest.raises(ExecutorClosed):
@@ -103,3 +113,11 @@ class TestLocalExecutor(ExecutorContract):
     def test_no_fork_start_method(self) -> None:
         with pytest.raises(InvalidArgumentError, match="fork"):
             LocalExecutor(start_method="fork")
+
+    def test_python_output_is_captured_at_the_fd_level(
+        self, executor: LocalExecutor, d: Datums
+    ) -> None:
+        [r] = executor.run([d.set(Transform(python=f"{PY}:fd_output"), [d.simple("d1")])])
+        assert r.state == DatumState.SUCCESS, r.error
+        assert lines(r, "stdout") == ["raw stdout", "from a child process"]
+        assert lines(r, "stderr") == ["raw stderr"]

@@ -8,14 +8,27 @@ The grammar is pachctl's, ``loxo [--home PATH] VERB NOUN ARGS...``::
     loxo get file images@master:/raw/a.png -o a.png
     loxo diff file images@master images@master.1
 
+    loxo create pipeline -f edges.yaml
+    loxo list job edges -n 5
+    loxo logs --pipeline edges --tail 20
+
 Verbs (``create``, ``list``, ``put``...) are click groups; nouns (``repo``, ``branch``,
-``commit``, ``file``) are their sub-commands, defined per noun in ``repo_cmds``,
-``branch_cmds``, ``commit_cmds``, ``file_read_cmds`` and ``file_write_cmds``;
-``admin_cmds`` holds the noun-less ``gc``, ``fsck`` and ``version``.
+``commit``, ``file``, ``pipeline``, ``job``, ``datum``) are their sub-commands, defined per
+noun in ``repo_cmds``, ``branch_cmds``, ``commit_cmds``, ``file_read_cmds``,
+``file_write_cmds``, ``pipeline_spec_cmds`` (the commands taking a spec file),
+``pipeline_cmds``, ``job_cmds`` and ``datum_cmds``; ``admin_cmds`` holds the noun-less
+``gc``, ``fsck`` and ``version``, ``logs_cmds`` the ``logs`` command.
 
 A ref is ``[project/]repo[@branch-or-commit-id[ancestry]][:/path]`` as defined in
 :mod:`loxo.pfs.refs`: ``images@master^2``, ``images@master.1``, ``images@<32-hex id>``. A bare
-32-hex argument to ``list|wait|squash|delete commit`` names a whole commit set.
+32-hex argument to ``list|wait|squash|delete commit`` and ``list job`` names a whole commit
+set. A job is ``[project/]pipeline@<job id>``.
+
+Jobs run in the ``loxo`` process (:mod:`.driving`): a command that finishes input commits
+runs the jobs they start before it returns, and any other command first runs jobs left
+pending, except under ``--no-wait`` (``LOXO_NO_WAIT=1``) and for ``logs -f``, ``stop``,
+``delete pipeline`` and ``restart datum``, which act on pending jobs; ``wait commit|job``
+always run them. A job that fails does not fail the command that ran it.
 
 Invariants:
 
@@ -28,5 +41,6 @@ Invariants:
 - the store (``--home``, else ``$LOXO_HOME``, else ``~/.loxo``) is opened only when a command
   needs it, and closed when the command ends;
 - listing and inspecting commands print aligned tables, or ``-o json`` / ``-o yaml`` of the
-  records' ``to_dict()``; progress bars go to stderr, and only when it is a terminal.
+  records' ``to_dict()``; progress bars go to stderr, and only when it is a terminal; one
+  summary line per job run goes to stderr.
 """

@@ -66,12 +66,14 @@ class JobBars:
 
     def update(self, p: JobProgress) -> None:
         key = (p.pipeline, p.job_id)
+        done = p.processed + p.skipped + p.failed + p.recovered
         bar = self._bars.get(key)
         if bar is None:
             from tqdm import tqdm  # only terminals pay for the import
 
             bar = tqdm(
                 total=p.total,
+                initial=done,  # the rate counts from here: skips are instant
                 desc=job_label(p.pipeline, p.job_id),
                 unit="",
                 bar_format=BAR_FORMAT.format(skipped=0, failed=0),
@@ -82,11 +84,8 @@ class JobBars:
             self._bars[key] = bar
         bar.total = p.total
         bar.bar_format = BAR_FORMAT.format(skipped=p.skipped, failed=p.failed)
-        done = p.processed + p.skipped + p.failed + p.recovered
-        if done > bar.n:
-            bar.update(done - bar.n)
-        else:
-            bar.refresh()
+        bar.n = done
+        bar.refresh()  # the driver already calls at most every 0.1s: show every call
         if p.state.done:
             self.end(key)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator
+from typing import Self
 
 from loxo.errors import PreconditionError
 
@@ -48,7 +49,7 @@ class Executor(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Stop the workers."""
 
-    def __enter__(self) -> Executor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -23,11 +23,18 @@ a wake-up pipe at once, so it reacts at the moment a worker reports or dies:
   ``run`` in progress; nothing of the job is yielded after it returns.
 
 ``close()`` stops every worker (killing the busy ones and their process groups) and ends
-the dispatcher; no process is left behind.
+the dispatcher; no process is left behind. Executors still open at interpreter exit are
+closed then.
+
+As with any ``spawn``/``forkserver`` pool, each worker imports the program's main module
+(as ``__mp_main__``) before it starts: a script that runs pipelines must keep that code
+under ``if __name__ == "__main__":``. A worker that dies before it is ready fails the
+waiting sets with :class:`WorkerStartError` instead of being restarted forever.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import itertools
@@ -38,6 +45,7 @@ import signal
 import sys
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
@@ -135,6 +143,7 @@ class LocalExecutor(Executor):
         self._queue: deque[_SetJob] = deque()
         self._runs: set[_Run] = set()
         self._seq = itertools.count()
+        _open_executors.add(self)
 
     # --- API (any thread) ----------------------------------------------------------------
 
@@ -490,6 +499,9 @@ class LocalExecutor(Executor):
 
     def _begin_stop(self) -> None:
         self._stopping = True
+        for run in self._runs:  # before any "set done": runs in progress must not look complete
+            run.results.put(ExecutorClosed("the local executor was closed"))
+        self._runs.clear()
         self._queue.clear()
         for w in list(self._workers):
             if w.sj is not None:
@@ -508,6 +520,16 @@ class LocalExecutor(Executor):
                 self._kill(w)
             else:
                 self._on_death(w, None)
+
+
+_open_executors: weakref.WeakSet[LocalExecutor] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_forgotten() -> None:
+    """At interpreter exit, stop the workers (and their commands) of unclosed executors."""
+    for executor in list(_open_executors):
+        executor.close()
 
 
 def _context(start_method: str | None) -> Any:

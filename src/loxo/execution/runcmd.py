@@ -112,6 +112,8 @@ def run_command(
     control: DatumControl,
 ) -> CommandOutcome:
     start = time.monotonic()
+    if cwd is not None and not os.path.isdir(cwd):
+        raise CommandError(f"working directory {cwd!r} does not exist")
     try:
         proc = subprocess.Popen(
             argv,

@@ -83,7 +83,11 @@ def run_datum(
     run.threaded_python = threaded_python
     try:
         return run.run()
-    except Exception as e:  # storage failure outside an attempt, or a bug: report it
+    except LoxoError as e:  # a setup problem, such as a required sandbox that does not work
+        run.logs.system(str(e))
+        run.error = str(e)
+        return run.finish(DatumState.FAILED)
+    except Exception as e:  # a bug: report it with its traceback
         run.logs.system(f"worker error: {traceback.format_exc().rstrip()}")
         run.error = f"worker error: {e}"
         return run.finish(DatumState.FAILED)

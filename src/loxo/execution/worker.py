@@ -154,6 +154,9 @@ def _control_loop(ctrl: Connection, state: _State) -> None:
         try:
             msg = ctrl.recv()
         except (EOFError, OSError):
+            # the parent is gone (or closing): stop the running command now; the main
+            # thread then fails to report and exits
+            state.cancel(state.seq)
             return
         if msg[0] == "restart":
             state.restart(msg[1], msg[2])

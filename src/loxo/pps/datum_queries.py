@@ -123,8 +123,10 @@ class DatumQueryOps(JobOps):
                 "AND d.datum_id = l.datum_id"
             )
             for path in inputs:
-                where.append("d.inputs LIKE ?")
-                args.append(f'%"path": {json.dumps(path)}%')
+                needle = f'"path": {json.dumps(path)}'
+                escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                where.append("d.inputs LIKE ? ESCAPE '\\'")
+                args.append(f"%{escaped}%")
         sql += " WHERE " + " AND ".join(where) + " ORDER BY l.id"
         rows = self.db.all(sql, args)
         if tail:

@@ -24,6 +24,8 @@ from .model import JobState, PipelineInfo, PipelineState
 from .plan import plan_job
 from .spec import PipelineSpec, parse_specs
 
+DONE = "('SUCCESS', 'FAILURE', 'KILLED', 'UNRUNNABLE')"
+
 
 class PipelineNotFound(NotFoundError):
     def __init__(self, name: str) -> None:
@@ -220,6 +222,14 @@ class PipelineOps(JobOps):
         )
         spec: dict[str, Any] = json.loads(spec_text)
         state = PipelineState.PAUSED if stopped else PipelineState.RUNNING
+        if (
+            state == PipelineState.RUNNING
+            and spec.get("autoscaling")
+            and not self.db.one(
+                f"SELECT 1 FROM jobs WHERE pipeline_id = ? AND state NOT IN {DONE}", (pid,)
+            )
+        ):
+            state = PipelineState.STANDBY  # scaled to zero while idle
         return PipelineInfo(
             name=name, project=project, version=version, state=state,
             description=spec.get("description", ""), created=created, updated=updated,
@@ -253,6 +263,10 @@ class PipelineOps(JobOps):
                     f"pipeline {name!r}",
                     f"pipeline {downstream[0][0]!r} reads its output; delete that first",
                 )
+            for (job_id,) in self.db.all(
+                f"SELECT id FROM jobs WHERE pipeline_id = ? AND state NOT IN {DONE}", (pid,)
+            ):
+                self._end_job(pid, job_id, JobState.KILLED, "the pipeline was deleted", None)
             for table in ("logs", "datums", "jobs", "pipeline_inputs", "pipeline_versions"):
                 self.db.execute(f"DELETE FROM {table} WHERE pipeline_id = ?", (pid,))
             self.db.execute("DELETE FROM pipelines WHERE id = ?", (pid,))
