@@ -56,7 +56,10 @@ def test_kill_9_mid_job_then_resume(tmp_path: Path) -> None:
         if done >= 3:
             break
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # the assertion below reports a put that finished too early
     proc.wait()
     assert 3 <= done < len(files), "the kill should land in the middle of the job"
     state = pfs.db.one("SELECT state FROM jobs")[0]

@@ -38,88 +38,41 @@ import atexit
 import contextlib
 import functools
 import itertools
-import multiprocessing
 import os
 import queue
 import signal
-import sys
 import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
-from loxo.errors import InvalidArgumentError, PreconditionError
+from loxo.errors import InvalidArgumentError
 
-from . import worker as worker_module
 from .control import CANCELLED, RESTARTED, kill_group
 from .executor import Executor, ExecutorClosed
+from .pool import (
+    SET_DONE,
+    RunState,
+    SetJob,
+    WorkerHandle,
+    WorkerStartError,
+    check_store,
+    lose_attempt,
+    mp_context,
+    start_worker,
+)
 from .runcmd import describe_exit
-from .runtime import Resume
-from .task import DatumResult, DatumState, LogLine, TaskSet
+from .task import DatumResult, TaskSet
+
+__all__ = ["LocalExecutor", "WorkerStartError"]
 
 T = TypeVar("T")
-
-
-class WorkerStartError(PreconditionError):
-    def __init__(self, why: str) -> None:
-        super().__init__(
-            f"a local worker process failed to start ({why}); see its traceback above. If "
-            "your program's main module starts loxo work when imported, guard that code "
-            "with `if __name__ == '__main__':` (workers import the main module)"
-        )
-
-
 STOP_GRACE = 3.0  # seconds an idle worker gets to exit at close() before it is killed
-_SET_DONE = object()  # in a run's queue: one of its sets is finished
-
-
-@dataclass(eq=False)
-class _Run:
-    """One ``run()`` call: where its results go."""
-
-    results: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
-    cancelled_jobs: set[str] = field(default_factory=set)
-
-
-@dataclass(eq=False)
-class _SetJob:
-    """A set queued or running; ``ts.datums`` shrinks to the unfinished ones on requeue."""
-
-    run: _Run
-    ts: TaskSet
-    resumes: dict[str, Resume] = field(default_factory=dict)
-    done: set[str] = field(default_factory=set)
-    deaths: dict[str, int] = field(default_factory=dict)
-    cancelled: bool = False
-    finished: bool = False
-
-
-@dataclass(eq=False)
-class _Worker:
-    proc: BaseProcess
-    conn: Connection
-    ctrl: Connection
-    sj: _SetJob | None = None
-    seq: int = -1
-    datum: str | None = None
-    attempt: int = 0
-    python: bool = False  # a Python call is running (only killing the worker stops it)
-    deadline: float | None = None
-    timeout: float = 0.0
-    pgid: int | None = None
-    logs: list[LogLine] = field(default_factory=list)
-    ready: bool = False
-
-    def start_datum(self, datum_id: str | None, resume: Resume | None) -> None:
-        self.datum, self.python, self.deadline, self.pgid = datum_id, False, None, None
-        self.attempt = resume.attempts if resume else 0
-        self.logs = list(resume.logs) if resume else []
 
 
 class LocalExecutor(Executor):
@@ -129,7 +82,7 @@ class LocalExecutor(Executor):
         if workers is not None and workers < 1:
             raise InvalidArgumentError(f"workers must be at least 1, not {workers}")
         self.max_workers = workers or os.cpu_count() or 1
-        self._ctx = _context(start_method)
+        self._ctx = mp_context(start_method)
         self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = (
             queue.SimpleQueue()
         )
@@ -139,16 +92,16 @@ class LocalExecutor(Executor):
         self._closed = False
         self._stopping = False
         # dispatcher-owned state
-        self._workers: list[_Worker] = []
-        self._queue: deque[_SetJob] = deque()
-        self._runs: set[_Run] = set()
+        self._workers: list[WorkerHandle] = []
+        self._queue: deque[SetJob] = deque()
+        self._runs: set[RunState] = set()
         self._seq = itertools.count()
         _open_executors.add(self)
 
     # --- API (any thread) ----------------------------------------------------------------
 
     def run(self, sets: Iterable[TaskSet], *, parallelism: int = 1) -> Iterator[DatumResult]:
-        run = _Run()
+        run = RunState()
         self._call(functools.partial(self._runs.add, run))
         it = iter(sets)
         outstanding, exhausted = 0, False
@@ -159,17 +112,17 @@ class LocalExecutor(Executor):
                     if ts is None:
                         exhausted = True
                     elif ts.datums and ts.job_id not in run.cancelled_jobs:
-                        _check_store(ts.store_url)
-                        self._call(functools.partial(self._submit, _SetJob(run, ts)))
+                        check_store(ts.store_url)
+                        self._call(functools.partial(self._submit, SetJob(run, ts)))
                         outstanding += 1
                 if outstanding == 0:
                     return
                 item = run.results.get()
-                if item is _SET_DONE:
+                if item is SET_DONE:
                     outstanding -= 1
                 elif isinstance(item, BaseException):
                     raise item
-                else:
+                elif item.job_id not in run.cancelled_jobs:  # may predate a cancel
                     yield item
         finally:
             with contextlib.suppress(ExecutorClosed):
@@ -286,7 +239,7 @@ class LocalExecutor(Executor):
                 self._drain(w2)
                 self._on_death(w2, None)
 
-    def _drain(self, w: _Worker) -> bool:
+    def _drain(self, w: WorkerHandle) -> bool:
         """Handle every message waiting from ``w``; False once its pipe is closed."""
         try:
             while w.conn.poll():
@@ -295,7 +248,7 @@ class LocalExecutor(Executor):
             return False
         return True
 
-    def _on_message(self, w: _Worker, msg: tuple[Any, ...]) -> None:
+    def _on_message(self, w: WorkerHandle, msg: tuple[Any, ...]) -> None:
         kind, sj = msg[0], w.sj
         if kind == "ready":
             w.ready = True
@@ -319,16 +272,11 @@ class LocalExecutor(Executor):
                 sj.run.results.put(result)
         elif kind == "done":
             w.sj = None
-            self._finish(sj)
+            sj.finish()
 
-    def _finish(self, sj: _SetJob) -> None:
-        if not sj.finished:
-            sj.finished = True
-            sj.run.results.put(_SET_DONE)
-
-    def _submit(self, sj: _SetJob) -> None:
+    def _submit(self, sj: SetJob) -> None:
         if sj.ts.job_id in sj.run.cancelled_jobs:
-            self._finish(sj)
+            sj.finish()
         else:
             self._queue.append(sj)
 
@@ -339,12 +287,13 @@ class LocalExecutor(Executor):
                 if len(self._workers) >= self.max_workers:
                     return
                 try:
-                    w = self._start_worker()
+                    w = start_worker(self._ctx)
                 except Exception as e:
                     sj = self._queue.popleft()
                     sj.run.results.put(e)
-                    self._finish(sj)
+                    sj.finish()
                     continue
+                self._workers.append(w)
             sj = self._queue.popleft()
             w.sj, w.seq = sj, next(self._seq)
             w.start_datum(None, None)
@@ -352,23 +301,6 @@ class LocalExecutor(Executor):
                 w.conn.send(("set", w.seq, sj.ts, sj.resumes))
             except OSError:
                 self._on_death(w, None)
-
-    def _start_worker(self) -> _Worker:
-        conn, child_conn = self._ctx.Pipe(duplex=True)
-        ctrl_r, ctrl_w = self._ctx.Pipe(duplex=False)
-        setup = worker_module.WorkerSetup(dict(os.environ), list(sys.path), os.getcwd())
-        proc = self._ctx.Process(
-            target=worker_module.main,
-            args=(child_conn, ctrl_r, setup),
-            name="loxo-worker",
-            daemon=True,
-        )
-        proc.start()
-        child_conn.close()
-        ctrl_r.close()
-        w = _Worker(proc, conn, ctrl_w)
-        self._workers.append(w)
-        return w
 
     def _next_deadline(self) -> float | None:
         deadlines = [w.deadline for w in self._workers if w.deadline is not None]
@@ -382,7 +314,7 @@ class LocalExecutor(Executor):
             if expired and self._drain(w) and w.deadline is not None:
                 self._kill(w, f"timed out after {w.timeout:g}s")
 
-    def _kill(self, w: _Worker, reason: str | None = None) -> None:
+    def _kill(self, w: WorkerHandle, reason: str | None = None) -> None:
         """SIGKILL a worker and its command's process group; handle it as dead."""
         with contextlib.suppress(ProcessLookupError, TypeError):
             os.kill(w.proc.pid or 0, signal.SIGKILL)
@@ -390,7 +322,7 @@ class LocalExecutor(Executor):
         self._drain(w)
         self._on_death(w, reason)
 
-    def _on_death(self, w: _Worker, reason: str | None) -> None:
+    def _on_death(self, w: WorkerHandle, reason: str | None) -> None:
         """Replace a dead worker: requeue its set's unfinished datums."""
         if w not in self._workers:
             return
@@ -404,61 +336,33 @@ class LocalExecutor(Executor):
         with contextlib.suppress(ValueError):
             w.proc.close()
         sj = w.sj
-        if not w.ready:
+        if not w.ready and reason is None:
             self._fail_queued(WorkerStartError(describe_exit(code or 0) or "it exited"), sj)
             return
         if sj is None:
             return
         if sj.cancelled:
-            self._finish(sj)
+            sj.finish()
             return
         if w.datum is not None and w.datum not in sj.done:
             why = reason or f"worker process died ({describe_exit(code or 0) or 'exited'})"
-            self._count_failure(sj, w, why)
+            final = lose_attempt(sj, w, why)
+            if final is not None:
+                sj.run.results.put(final)
         remaining = tuple(t for t in sj.ts.datums if t.datum_id not in sj.done)
         if not remaining:
-            self._finish(sj)
+            sj.finish()
         else:
             sj.ts = replace(sj.ts, datums=remaining)
             self._queue.appendleft(sj)
 
-    def _fail_queued(self, error: Exception, running: _SetJob | None) -> None:
+    def _fail_queued(self, error: Exception, running: SetJob | None) -> None:
         """A worker could not start: fail every set waiting for one, with ``error``."""
         for sj in [*([running] if running is not None else []), *self._queue]:
             if not sj.cancelled:
                 sj.run.results.put(error)
-            self._finish(sj)
+            sj.finish()
         self._queue.clear()
-
-    def _count_failure(self, sj: _SetJob, w: _Worker, why: str) -> None:
-        """The running attempt of ``w.datum`` failed with the worker; record or finish it."""
-        assert w.datum is not None
-        tries = max(1, sj.ts.datum_tries)
-        prior = sj.resumes[w.datum].attempts if w.datum in sj.resumes else 0
-        attempts = max(w.attempt, prior + 1)
-        deaths = sj.deaths[w.datum] = sj.deaths.get(w.datum, 0) + 1
-        logs = [
-            *w.logs,
-            LogLine(time.time(), "system", f"attempt {attempts} of {tries} failed: {why}"),
-        ]
-        resume = Resume(attempts, why, tuple(logs))
-        if attempts < tries or (sj.ts.transform.err_cmd and deaths <= tries):
-            sj.resumes[w.datum] = resume
-            return
-        now = time.time()
-        sj.done.add(w.datum)
-        sj.run.results.put(
-            DatumResult(
-                sj.ts.job_id,
-                w.datum,
-                DatumState.FAILED,
-                attempts=attempts,
-                started=now,
-                finished=now,
-                error=why,
-                logs=logs,
-            )
-        )
 
     def _restart(self, job_id: str, datum_id: str) -> bool:
         for w in self._workers:
@@ -476,21 +380,21 @@ class LocalExecutor(Executor):
             run.cancelled_jobs.add(job_id)
         self._cancel_where(lambda sj: sj.ts.job_id == job_id)
 
-    def _end_run(self, run: _Run) -> None:
+    def _end_run(self, run: RunState) -> None:
         self._runs.discard(run)
         self._cancel_where(lambda sj: sj.run is run)
 
-    def _cancel_where(self, match: Callable[[_SetJob], bool]) -> None:
+    def _cancel_where(self, match: Callable[[SetJob], bool]) -> None:
         for queued in [sj for sj in self._queue if match(sj)]:
             self._queue.remove(queued)
             queued.cancelled = True
-            self._finish(queued)
+            queued.finish()
         for w in list(self._workers):
             sj = w.sj
             if sj is None or sj.cancelled or not match(sj):
                 continue
             sj.cancelled = True
-            self._finish(sj)
+            sj.finish()
             if w.python:
                 self._kill(w, CANCELLED)
             else:
@@ -530,25 +434,3 @@ def _close_forgotten() -> None:
     """At interpreter exit, stop the workers (and their commands) of unclosed executors."""
     for executor in list(_open_executors):
         executor.close()
-
-
-def _context(start_method: str | None) -> Any:
-    methods = multiprocessing.get_all_start_methods()
-    method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
-    if method == "fork":
-        raise InvalidArgumentError(
-            "the local executor does not use 'fork' (the parent holds threads and database "
-            "connections); use 'forkserver' or 'spawn'"
-        )
-    ctx = multiprocessing.get_context(method)
-    if method == "forkserver":
-        ctx.set_forkserver_preload([worker_module.__name__])
-    return ctx
-
-
-def _check_store(url: str) -> None:
-    if url.startswith("memory://"):
-        raise InvalidArgumentError(
-            f"the local executor's workers cannot share the in-process store {url!r}; "
-            "use a directory or S3 store (or the inline executor)"
-        )
