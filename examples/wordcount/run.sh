@@ -14,8 +14,6 @@ mkdir -p "$LOXO_HOME"
 touch "$LOXO_HOME/.loxo-example"  # marks a home this script may wipe next time
 # the pipelines run `python3 -m count_words` / `python3 -m sum_counts` from this folder
 export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
-# the sandbox gives user code a private /tmp: from a checkout under /tmp, run without it
-case "$here/" in /tmp/*) export LOXO_SANDBOX="${LOXO_SANDBOX:-0}" ;; esac
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 bold='' cyan='' plain=''

@@ -51,8 +51,9 @@ def test_sandbox_maps_symlink_targets_to_the_host() -> None:
     assert layout.view_pfs == "/pfs"
 
 
-def test_sandbox_hides_tmp_as_working_directory() -> None:
-    assert sandbox.visible_cwd("/tmp/x") == "/"
+def test_sandbox_working_directory_is_the_hosts_unless_hidden() -> None:
+    assert sandbox.visible_cwd("/proc/1") == "/"
+    assert sandbox.visible_cwd("/tmp/x") == "/tmp/x"  # the host's /tmp is visible
     assert sandbox.visible_cwd("/work/main") == "/work/main"
 
 

@@ -5,9 +5,10 @@ Two ways to honour that without a container runtime:
 
 - **sandbox** (Linux, ``bwrap`` on ``PATH`` and working): each command runs under
   bubblewrap in a mount namespace whose root binds every top-level entry of the host's
-  ``/`` (symlinks recreated as symlinks) except ``/proc``, ``/dev``, ``/tmp`` and ``/pfs``;
-  then a fresh ``/proc`` (the command gets its own PID namespace), ``/dev``, a private
-  ``/tmp`` and the datum's scratch directory at ``/pfs``. ``--die-with-parent`` ties the
+  ``/`` (symlinks recreated as symlinks) except ``/proc``, ``/dev`` and ``/pfs``; then a
+  fresh ``/proc`` (the command gets its own PID namespace), ``/dev`` and the datum's scratch
+  directory at ``/pfs``. The host's ``/tmp`` stays visible, so code and data a pipeline
+  uses from there (a checkout under ``/tmp``, say) work as they do outside. ``--die-with-parent`` ties the
   sandbox to the worker. Costs about 10 ms per command.
 - **fallback**: the datum's files stay in ``<scratch>/pfs``; ``LOXO_PFS`` names it, and
   ``/pfs`` path tokens in the command's argv, stdin, working directory and the pipeline's
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from loxo.errors import PreconditionError
 
 PFS = "/pfs"
-_EXCLUDED = {"/proc", "/dev", "/tmp", PFS}
+_EXCLUDED = {"/proc", "/dev", PFS}
 # "/pfs" as a whole path component: not preceded by a path character, not followed by a name one
 _PFS_TOKEN = re.compile(r"(?<![\w.~/-])/pfs(?![\w.~-])")
 
@@ -90,8 +91,8 @@ def use_sandbox() -> bool:
 
 
 def visible_cwd(cwd: str) -> str:
-    """``cwd`` if the sandbox shows it (it hides the host's ``/tmp``), else ``/``."""
-    for hidden in ("/tmp", "/proc", "/dev"):
+    """``cwd`` if the sandbox shows it as the host's, else ``/``."""
+    for hidden in ("/proc", "/dev"):
         if cwd == hidden or cwd.startswith(hidden + "/"):
             return "/"
     return cwd
@@ -129,6 +130,6 @@ def _root_args() -> tuple[str, ...]:
             args += ["--symlink", os.readlink(path), path]
         else:
             args += ["--bind", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--unshare-pid", "--die-with-parent"]
     return tuple(args)
