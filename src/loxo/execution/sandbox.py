@@ -8,8 +8,8 @@ Two ways to honour that without a container runtime:
   ``/`` (symlinks recreated as symlinks) except ``/proc``, ``/dev`` and ``/pfs``; then a
   fresh ``/proc`` (the command gets its own PID namespace), ``/dev`` and the datum's scratch
   directory at ``/pfs``. The host's ``/tmp`` stays visible, so code and data a pipeline
-  uses from there (a checkout under ``/tmp``, say) work as they do outside. ``--die-with-parent`` ties the
-  sandbox to the worker. Costs about 10 ms per command.
+  uses from there (a checkout under ``/tmp``, say) work as they do outside.
+  ``--die-with-parent`` ties the sandbox to the worker. Costs about 10 ms per command.
 - **fallback**: the datum's files stay in ``<scratch>/pfs``; ``LOXO_PFS`` names it, and
   ``/pfs`` path tokens in the command's argv, stdin, working directory and the pipeline's
   environment variables are rewritten to it, so ``cp /pfs/in/x /pfs/out/`` works unchanged.
