@@ -183,6 +183,7 @@ class DriverOps(PipelineOps):
                 "UPDATE jobs SET data_total = ? WHERE pipeline_id = ? AND id = ?",
                 (len(datums), pid, job_id),
             )
+            self._update_counters(pid, job_id)  # skipped and (on resume) finished datums
         to_run = [d for d in plan.run if existing.get(d) not in FINAL]
         sets = self._task_sets(spec, name, project, job_id, [datums[d] for d in to_run])
         stopped = self._execute(pid, job_id, spec, sets, started, progress, name)
@@ -311,7 +312,17 @@ class DriverOps(PipelineOps):
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(pid, r.job_id, r.datum_id, x.time, x.stream, r.worker, x.line) for x in r.logs],
             )
-            self._update_counters(pid, r.job_id)
+            column = _COUNTER.get(str(r.state))
+            # live counters by increment (O(1) per result); _finish recounts exactly
+            self.db.execute(
+                "UPDATE jobs SET "
+                + (f"{column} = {column} + 1, " if column else "")
+                + "download_bytes = download_bytes + ?, upload_bytes = upload_bytes + ?, "
+                "download_seconds = download_seconds + ?, process_seconds = process_seconds + ?, "
+                "upload_seconds = upload_seconds + ? WHERE pipeline_id = ? AND id = ?",
+                (r.download_bytes, r.upload_bytes, r.download_seconds, r.process_seconds,
+                 r.upload_seconds, pid, r.job_id),
+            )  # fmt: skip
 
     def _update_counters(self, pid: int, job_id: str) -> None:
         agg = self.db.one(
@@ -416,6 +427,13 @@ class DriverOps(PipelineOps):
             self._executor.close()
             self._executor = None
         super().close()
+
+
+_COUNTER = {
+    "SUCCESS": "data_processed",
+    "FAILED": "data_failed",
+    "RECOVERED": "data_recovered",
+}
 
 
 def _inputs_json(d: Datum) -> str:
