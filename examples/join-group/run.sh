@@ -4,31 +4,9 @@
 # wiped at the start (repeatable), but only if an example made it.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-export LOXO_HOME="${LOXO_HOME:-$(dirname "$(dirname "$here")")/.loxo-demo-join-group}"
-if [ -n "$(ls -A "$LOXO_HOME" 2>/dev/null)" ] && [ ! -e "$LOXO_HOME/.loxo-example" ]; then
-    echo "LOXO_HOME=$LOXO_HOME holds data not made by an example: not wiping it" >&2
-    exit 2
-fi
-rm -rf "$LOXO_HOME"
-mkdir -p "$LOXO_HOME"
-touch "$LOXO_HOME/.loxo-example"  # marks a home this script may wipe next time
-# pipeline enrich runs `python3 -m enrich` from this folder
-export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-bold='' cyan='' plain=''
-if [ -t 1 ]; then bold=$'\e[1m' cyan=$'\e[36m' plain=$'\e[0m'; fi
-# show CMD...: print the command (quoted where needed); say CMD...: show, then run it
-show() {
-    local shown=() arg
-    for arg in "$@"; do
-        if [[ $arg =~ [[:space:]\"\$*?^] ]]; then shown+=("'$arg'"); else shown+=("$arg"); fi
-    done
-    printf '\n%s$ %s%s\n' "$bold" "${shown[*]}" "$plain"
-}
-say() { show "$@"; "$@"; }
-note() { printf '\n%s# %s%s\n' "$cyan" "$*" "$plain"; }
-commit_id() { loxo inspect commit "$1" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+example=join-group
+# shellcheck source=../example-lib.sh
+. "$here/../example-lib.sh"
 
 python3 "$here/make_data.py" "$work/data"
 python3 "$here/make_data.py" "$work/more" --extra

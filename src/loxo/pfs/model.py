@@ -35,13 +35,15 @@ class ChangeType(StrEnum):
     CHANGED = "changed"
 
 
-class _Record:
+class Record:
+    """Base of loxo's result records (frozen dataclasses): ``to_dict()`` for JSON/YAML."""
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)
-class RepoInfo(_Record):
+class RepoInfo(Record):
     name: str
     project: str
     type: str
@@ -52,7 +54,7 @@ class RepoInfo(_Record):
 
 
 @dataclass(frozen=True)
-class BranchInfo(_Record):
+class BranchInfo(Record):
     repo: str
     project: str
     name: str
@@ -61,14 +63,14 @@ class BranchInfo(_Record):
 
 
 @dataclass(frozen=True)
-class CommitRefInfo(_Record):
+class CommitRefInfo(Record):
     repo: str
     id: CommitID
     project: str = "default"
 
 
 @dataclass(frozen=True)
-class CommitInfo(_Record):
+class CommitInfo(Record):
     repo: str
     project: str
     id: CommitID
@@ -89,7 +91,7 @@ class CommitInfo(_Record):
 
 
 @dataclass(frozen=True)
-class FileInfo(_Record):
+class FileInfo(Record):
     path: str
     type: FileType
     size: int
@@ -98,7 +100,7 @@ class FileInfo(_Record):
 
 
 @dataclass(frozen=True)
-class DiffEntry(_Record):
+class DiffEntry(Record):
     path: str
     change: ChangeType
     old: FileInfo | None
@@ -106,7 +108,7 @@ class DiffEntry(_Record):
 
 
 @dataclass(frozen=True)
-class GCReport(_Record):
+class GCReport(Record):
     objects_deleted: int
     bytes_freed: int
     objects_kept: int
@@ -114,14 +116,14 @@ class GCReport(_Record):
 
 
 @dataclass(frozen=True)
-class FsckProblem(_Record):
+class FsckProblem(Record):
     key: str
     problem: str  # "missing" | "corrupted"
     detail: str
 
 
 @dataclass(frozen=True)
-class FsckReport(_Record):
+class FsckReport(Record):
     objects_checked: int
     chunks_checked: int
     problems: list[FsckProblem]

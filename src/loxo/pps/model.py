@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from loxo.pfs.model import Record
 
 
 class JobState(StrEnum):
@@ -33,13 +35,8 @@ class PipelineState(StrEnum):
     CRASHING = "CRASHING"
 
 
-class _Record:
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
-
-
 @dataclass(frozen=True)
-class InputCommit(_Record):
+class InputCommit(Record):
     name: str
     repo: str
     branch: str
@@ -48,7 +45,7 @@ class InputCommit(_Record):
 
 
 @dataclass(frozen=True)
-class JobInfo(_Record):
+class JobInfo(Record):
     pipeline: str
     project: str
     id: str
@@ -73,7 +70,7 @@ class JobInfo(_Record):
 
 
 @dataclass(frozen=True)
-class PipelineInfo(_Record):
+class PipelineInfo(Record):
     name: str
     project: str
     version: int
@@ -89,7 +86,7 @@ class PipelineInfo(_Record):
 
 
 @dataclass(frozen=True)
-class DatumInfo(_Record):
+class DatumInfo(Record):
     id: str
     job_id: str
     pipeline: str
@@ -109,7 +106,7 @@ class DatumInfo(_Record):
 
 
 @dataclass(frozen=True)
-class LogRecord(_Record):
+class LogRecord(Record):
     pipeline: str
     job_id: str
     datum_id: str
@@ -120,7 +117,7 @@ class LogRecord(_Record):
 
 
 @dataclass(frozen=True)
-class JobProgress(_Record):
+class JobProgress(Record):
     """A running job's counters, for live displays."""
 
     pipeline: str
