@@ -262,3 +262,14 @@ def test_egress_to_a_directory(client: loxo.Client, tmp_path: Path) -> None:
     cid = put(client, "in@master", {"/a/b.txt": "B", "/c.txt": "C"})
     assert client.inspect_job("exp", cid).state == JobState.SUCCESS
     assert (dest / "a" / "b.txt").read_text() == "B" and (dest / "c.txt").read_text() == "C"
+
+
+def test_executor_specific_fields_are_refused_not_ignored(client: loxo.Client) -> None:
+    client.create_repo("in")
+    with pytest.raises(InvalidArgumentError, match="'pod_patch' is not supported"):
+        client.create_pipeline(spec("k8s", pfs("in"), pod_patch="[]"))
+    with pytest.raises(InvalidArgumentError, match="transform.secrets"):
+        client.create_pipeline(
+            spec("sec", pfs("in"), transform={"cmd": ["true"], "secrets": [{"name": "s"}]})
+        )
+    assert [p.name for p in client.list_pipeline()] == []

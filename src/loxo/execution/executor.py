@@ -32,6 +32,9 @@ class ExecutorClosed(PreconditionError):
 
 class Executor(abc.ABC):
     name: str
+    #: pipeline-spec fields beyond the core ones that this executor honours (e.g. a
+    #: Kubernetes executor would list ``pod_patch``); pipelines using others are refused
+    supported_fields: frozenset[str] = frozenset()
 
     @abc.abstractmethod
     def run(self, sets: Iterable[TaskSet], *, parallelism: int = 1) -> Iterator[DatumResult]:

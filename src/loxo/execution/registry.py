@@ -38,8 +38,8 @@ def known_executors() -> list[str]:
     return sorted(_EXECUTORS)
 
 
-def open_executor(name: str, **options: Any) -> Executor:
-    """A new executor ``name`` built with ``options`` (e.g. ``workers=4`` for ``local``)."""
+def executor_class(name: str) -> type[Executor]:
+    """The class registered as ``name`` (imported now)."""
     dotted = _EXECUTORS.get(name)
     if dotted is None:
         raise InvalidArgumentError(
@@ -54,6 +54,13 @@ def open_executor(name: str, **options: Any) -> Executor:
                 f"executor {name!r} needs `pip install 'loxo[{_EXTRAS[name]}]'` ({e})"
             ) from e
         raise InvalidArgumentError(f"cannot load executor {name!r} from {dotted!r}: {e}") from e
+    assert isinstance(cls, type) and issubclass(cls, Executor)
+    return cls
+
+
+def open_executor(name: str, **options: Any) -> Executor:
+    """A new executor ``name`` built with ``options`` (e.g. ``workers=4`` for ``local``)."""
+    cls = executor_class(name)
     try:
         executor: Executor = cls(**options)
     except TypeError as e:

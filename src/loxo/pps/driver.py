@@ -197,7 +197,8 @@ class DriverOps(PipelineOps):
         if not datums:
             return []
         dss = spec.datum_set_spec
-        per_set = dss.number or max(1, math.ceil(len(datums) / (spec.parallelism * 4)))
+        sets_wanted = spec.parallelism * (dss.per_worker or 4)  # default: 4 sets per worker
+        per_set = dss.number or max(1, math.ceil(len(datums) / sets_wanted))
         env = (
             ("PACH_JOB_ID", job_id),
             ("PACH_OUTPUT_COMMIT_ID", job_id),

@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 from loxo.errors import AlreadyExistsError, HasDependents, InvalidArgumentError, NotFoundError
+from loxo.execution.registry import executor_class
 from loxo.pfs.core import new_commit_id
 
 from .datums import iter_datums
@@ -25,6 +26,8 @@ from .plan import plan_job
 from .spec import PipelineSpec, parse_specs
 
 DONE = "('SUCCESS', 'FAILURE', 'KILLED', 'UNRUNNABLE')"
+# request flags of `pachctl create pipeline`, not properties of the pipeline
+IGNORED_FIELDS = frozenset({"update", "reprocess"})
 
 
 class PipelineNotFound(NotFoundError):
@@ -66,6 +69,21 @@ class PipelineOps(JobOps):
             watched.append((int(row[0]), branch))
         self._check_cycle(spec, {r for r, _ in watched})
         return watched
+
+    def _check_supported(self, spec: PipelineSpec) -> None:
+        """Refuse spec fields the configured executor cannot honour (never ignore them)."""
+        name = getattr(self, "executor_name", "local")
+        supported = executor_class(name).supported_fields
+        asked = {k for k in spec.extra if k not in IGNORED_FIELDS and k != "transform"}
+        asked |= {f"transform.{k}" for k in spec.extra.get("transform", {}) if k not in ("debug",)}
+        refused = sorted(asked - supported)
+        if spec.datum_set_spec.per_worker and spec.datum_set_spec.number:
+            raise InvalidPipeline("datum_set_spec: give either number or per_worker, not both")
+        if refused:
+            raise InvalidPipeline(
+                f"pipeline {spec.name!r}: field {refused[0]!r} is not supported by the "
+                f"{name!r} executor; remove it (or use an executor that supports it)"
+            )
 
     def _check_cycle(self, spec: PipelineSpec, input_repo_ids: set[int]) -> None:
         """The output repo must not be upstream of any input."""
@@ -119,6 +137,7 @@ class PipelineOps(JobOps):
             if row is None and update:
                 raise PipelineNotFound(spec.name)
             watched = self._check_inputs(spec, row[0] if row else None)
+            self._check_supported(spec)
             if row is None:
                 if self.db.one(
                     "SELECT 1 FROM repos WHERE project = ? AND name = ?", (spec.project, spec.name)
