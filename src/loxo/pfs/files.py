@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,13 +21,13 @@ from loxo.errors import (
     StorageError,
 )
 from loxo.storage.blobs import BlobReader
-from loxo.storage.dirhash import dir_summary
+from loxo.storage.dirhash import dir_summary, walk_dirs
 from loxo.storage.fileset import FileEntry, NodeRef, differing_entries
 
 from .core import DEFAULT_BRANCH, Core, Resolved
 from .diff import diff_entries
 from .files_write import ModifyFile, Progress
-from .glob import compile_glob, glob_tree
+from .glob import compile_glob
 from .model import ChangeType, CommitInfo, DiffEntry, FileInfo, FileType
 from .paths import normalize_path
 from .refs import CommitRef, is_commit_id
@@ -220,24 +220,31 @@ class FileOps(Core):
         return out
 
     def glob_file(self, ref: str | CommitRef, pattern: str) -> list[FileInfo]:
-        """Files and directories matching ``pattern`` (see :mod:`loxo.pfs.glob`)."""
+        """Files and directories matching ``pattern`` (see :mod:`loxo.pfs.glob`), in glob
+        order; one pass over the entries under the pattern's literal prefix."""
         res = self.resolve(ref)
         g = compile_glob(pattern)
         reader = self._reader(self.read_root(res))
-        start = g.literal_prefix
-        entries = list(reader.iter_prefix(start)) if start not in ("", "/") else None
-        source: Iterable[FileEntry] = entries if entries is not None else reader.iter()
-        by_path = {e.path: e for e in (entries or [])}
+        base = g.literal_prefix or "/"
+        base = base if base.endswith("/") else base.rsplit("/", 1)[0] + "/"
+        cid = res.commit.id
         out: list[FileInfo] = []
-        for m in glob_tree(g, (e.path for e in source)):
-            if m.is_dir:
-                prefix = "/" if m.path == "/" else m.path + "/"
-                size, h = dir_summary(prefix, reader.iter_prefix(prefix))
-                out.append(FileInfo(m.path, FileType.DIR, size, h, res.commit.id))
-            else:
-                e = by_path.get(m.path) or reader.get(m.path)
-                assert e is not None
-                out.append(FileInfo(m.path, FileType.FILE, e.size, e.hash, res.commit.id))
+
+        files = 0
+
+        def on_file(e: FileEntry) -> None:
+            nonlocal files
+            files += 1
+            if g.match(e.path) is not None:
+                out.append(FileInfo(e.path, FileType.FILE, e.size, e.hash, cid))
+
+        for path, size, digest in walk_dirs(base, reader.iter_prefix(base), on_file):
+            if path == "/":
+                if g.pattern == "/":  # the root matches only the pattern "/"
+                    out.append(FileInfo(path, FileType.DIR, size, digest, cid))
+            elif files and g.match(path) is not None:  # (an empty base is no directory)
+                out.append(FileInfo(path, FileType.DIR, size, digest, cid))
+        out.sort(key=lambda f: f.path + ("/" if f.type == FileType.DIR else ""))
         return out
 
     def diff_file(
