@@ -3,22 +3,25 @@
 Each ``bench/<name>.py`` is run as a script (``python bench/<name>.py [--quick]``), so this
 directory is on ``sys.path`` and the scripts import this module as ``_harness``. It knows how
 to make deterministic random data fast, drive the ``loxo`` CLI in a subprocess, measure a
-store on disk, and print the result table: metric, loxo, baseline, ratio, goal, PASS/MISS.
+store on disk, set up and time pipeline jobs through ``loxo.Client``, and print the result
+table: metric, loxo, baseline, ratio, goal, PASS/MISS.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import blake3
 
@@ -165,6 +168,72 @@ def parse_size(text: str) -> int:
     if t and t[-1] in units:
         return int(float(t[:-1]) * units[t[-1]])
     return int(t)
+
+
+# --- pipelines -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def env_var(name: str, value: str | None) -> Iterator[None]:
+    """``os.environ[name] = value`` (unset for None) while the block runs.
+
+    Local workers copy this process's environment when they start (lazily, at a client's
+    first job), so settings such as ``LOXO_SANDBOX`` must be in place before that."""
+    old = os.environ.get(name)
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+def pipeline_doc(
+    name: str, repo: str, transform: dict[str, object], parallelism: int = 1, glob: str = "/*"
+) -> str:
+    """A pipeline spec (JSON text) with one pfs input named ``in``."""
+    return json.dumps(
+        {
+            "pipeline": {"name": name},
+            "transform": transform,
+            "input": {"pfs": {"repo": repo, "glob": glob, "name": "in"}},
+            "parallelism_spec": {"constant": parallelism},
+        }
+    )
+
+
+def put_files(client: Any, ref: str, files: Iterable[tuple[str, bytes]]) -> float:
+    """One ``modify_file`` session putting every ``(path, bytes)``; its wall time."""
+    t = time.perf_counter()
+    with client.modify_file(ref) as mf:
+        for path, data in files:
+            mf.put_file(path, data)
+    return time.perf_counter() - t
+
+
+def timed_drive(client: Any) -> float:
+    """Run every runnable job to the end (``client.drive()``); its wall time."""
+    t = time.perf_counter()
+    client.drive()
+    return time.perf_counter() - t
+
+
+def check_job(client: Any, pipeline: str, total: int, processed: int, skipped: int = 0) -> Any:
+    """The pipeline's latest job, which must have succeeded with these datum counts."""
+    job = client.list_job(pipeline)[0]
+    got = (str(job.state), job.data_total, job.data_processed, job.data_skipped)
+    want = ("SUCCESS", total, processed, skipped)
+    if got != want:
+        raise SystemExit(
+            f"job {pipeline}@{job.id}: (state, total, processed, skipped) = {got}, "
+            f"expected {want}; reason: {job.reason}"
+        )
+    return job
 
 
 # --- reporting -----------------------------------------------------------------------------

@@ -268,7 +268,7 @@ def test_executor_specific_fields_are_refused_not_ignored(client: loxo.Client) -
     client.create_repo("in")
     with pytest.raises(InvalidArgumentError, match="'pod_patch' is not supported"):
         client.create_pipeline(spec("k8s", pfs("in"), pod_patch="[]"))
-    with pytest.raises(InvalidArgumentError, match="transform.secrets"):
+    with pytest.raises(InvalidArgumentError, match=r"transform\.secrets"):
         client.create_pipeline(
             spec("sec", pfs("in"), transform={"cmd": ["true"], "secrets": [{"name": "s"}]})
         )

@@ -26,8 +26,9 @@ class Session:
     Unless ``wait`` is off (``--no-wait``), opening the client first runs the jobs left
     pending, and :meth:`settle` runs the jobs a command started."""
 
-    def __init__(self, home: str | None, *, wait: bool = True) -> None:
+    def __init__(self, home: str | None, *, store: str | None = None, wait: bool = True) -> None:
         self.home = home
+        self.store = store
         self.wait = wait
         self._client: Client | None = None
 
@@ -43,7 +44,7 @@ class Session:
     def open_client(self) -> Client:
         """The client, as is: pending jobs stay pending."""
         if self._client is None:
-            self._client = Client(self.home)
+            self._client = Client(self.home, store_url=self.store)
         return self._client
 
     def settle(self) -> None:

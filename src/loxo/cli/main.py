@@ -63,6 +63,14 @@ _COMMAND_MODULES = (
     help="The loxo home holding the metadata DB and objects (default ~/.loxo).",
 )
 @click.option(
+    "--store",
+    envvar="LOXO_STORE",
+    show_envvar=True,
+    metavar="URL",
+    help="The object store of a new home, e.g. s3://bucket/prefix (the home records it; "
+    "default: the home's objects/ directory).",
+)
+@click.option(
     "--no-wait",
     is_flag=True,
     envvar="LOXO_NO_WAIT",
@@ -70,7 +78,7 @@ _COMMAND_MODULES = (
     help="Do not run pipeline jobs in this command: leave them pending for a later one.",
 )
 @click.pass_context
-def cli(ctx: click.Context, home: str | None, no_wait: bool) -> None:
+def cli(ctx: click.Context, home: str | None, store: str | None, no_wait: bool) -> None:
     """loxo: versioned data with Git-like repos, branches and commits, and pipelines that
     process it.
 
@@ -83,7 +91,7 @@ def cli(ctx: click.Context, home: str | None, no_wait: bool) -> None:
     every pipeline is up to date (other commands first run any jobs left pending), unless
     --no-wait.
     """
-    session = Session(home, wait=not no_wait)
+    session = Session(home, store=store, wait=not no_wait)
     ctx.obj = session
     ctx.call_on_close(session.close)
 

@@ -266,7 +266,8 @@ class LocalExecutor(Executor):
             w.pgid = msg[1]
         elif kind == "result":
             result: DatumResult = msg[1]
-            w.start_datum(None, None)
+            if w.datum == result.datum_id:  # else it is a grouped result of an earlier datum
+                w.start_datum(None, None)
             if not sj.cancelled:
                 sj.done.add(result.datum_id)
                 sj.run.results.put(result)

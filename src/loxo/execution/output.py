@@ -9,7 +9,9 @@ an :class:`OutputError` naming the path as user code sees it. Empty directories 
 
 :func:`upload` chunks the files into the object store with one
 :class:`~loxo.storage.blobs.BlobWriter` (flushed once), builds the datum's output fileset
-and makes the written objects durable (``store.sync()``) before returning its root.
+and makes the written objects durable (``store.sync()``) before returning its root -- or
+leaves that barrier to its caller (``sync=False``), who must pass it before reporting the
+root (a local worker syncs once for a group of datums).
 """
 
 from __future__ import annotations
@@ -99,8 +101,9 @@ def _inside(path: str, directory: str) -> bool:
     return path.startswith(directory + os.sep)
 
 
-def upload(store: ObjectStore, files: list[tuple[str, Path]]) -> Uploaded:
-    """Store the content of ``files`` and build their fileset."""
+def upload(store: ObjectStore, files: list[tuple[str, Path]], *, sync: bool = True) -> Uploaded:
+    """Store the content of ``files`` and build their fileset; with ``sync`` (the default)
+    make the objects durable before returning, else leave that to the caller."""
     if not files:
         return Uploaded(None, 0, 0)
     writer = BlobWriter(store, MemoryChunkIndex())
@@ -115,7 +118,8 @@ def upload(store: ObjectStore, files: list[tuple[str, Path]]) -> Uploaded:
         c = pf.content
         entries.append(FileEntry(path, c.size, c.hash, tuple(c.refs)))
     root = build(NodeCache(store), entries)
-    store.sync()
+    if sync:
+        store.sync()
     return Uploaded(
         root.to_list() if root is not None else None, len(entries), sum(e.size for e in entries)
     )

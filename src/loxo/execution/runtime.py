@@ -34,7 +34,7 @@ from loxo.storage.registry import open_store
 
 from . import pyfunc
 from .control import DatumControl
-from .environment import pipeline_env, process_env, reset_dir, scratch_dir
+from .environment import ScratchSpace, pipeline_env, process_env, reset_dir, scratch_dir
 from .logs import LogCollector
 from .materialize import input_dir, local_path, materialize
 from .output import Uploaded, collect, upload
@@ -76,11 +76,20 @@ def run_datum(
     resume: Resume | None = None,
     capture: pyfunc.Capture | None = None,
     threaded_python: bool = True,
+    sync_output: bool = True,
+    scratch: ScratchSpace | None = None,
 ) -> DatumResult:
-    """Run every attempt of one datum; the final result (never raises)."""
+    """Run every attempt of one datum; the final result (never raises).
+
+    With ``sync_output=False`` the output's objects are written but not made durable: the
+    caller must call ``store_for(ts.store_url).sync()`` before it reports the result (a
+    local worker does so once for a group of datums). ``scratch``: where the datum's
+    directory comes from (default: a new one, removed at the end)."""
     run = _DatumRun(ts, task, control or DatumControl(task.datum_id), resume)
     run.capture = capture or pyfunc.SysCapture()
     run.threaded_python = threaded_python
+    run.sync_output = sync_output
+    run.scratch = scratch
     try:
         return run.run()
     except LoxoError as e:  # a setup problem, such as a required sandbox that does not work
@@ -96,6 +105,8 @@ def run_datum(
 class _DatumRun:
     capture: pyfunc.Capture
     threaded_python: bool
+    sync_output: bool = True
+    scratch: ScratchSpace | None = None
 
     def __init__(
         self, ts: TaskSet, task: DatumTask, control: DatumControl, resume: Resume | None
@@ -109,14 +120,15 @@ class _DatumRun:
             ts.job_id, task.datum_id, DatumState.STARTING, worker=worker_name(), started=time.time()
         )
         self.materialized = False
+        self.out_fresh = False  # /pfs/out was just made, empty: the first attempt needs no reset
 
     def run(self) -> DatumResult:
         err_cmd = self.ts.transform.err_cmd
         if self.attempts >= self.tries and not err_cmd:
             return self.finish(DatumState.FAILED)
-        with scratch_dir() as scratch:
-            pfs = scratch / "pfs"
-            (pfs / "out").mkdir(parents=True)
+        with self.scratch.datum() if self.scratch else scratch_dir() as scratch:
+            pfs = scratch / "pfs"  # holds an empty out/
+            self.out_fresh = True
             sandboxed = not self.ts.transform.python and use_sandbox()
             self.layout = Layout(str(pfs), sandboxed)
             self.env = pipeline_env(self.ts, self.task, self.layout)
@@ -158,7 +170,8 @@ class _DatumRun:
             ok, error = self._user_code(n)
             if ok:
                 t0 = time.monotonic()
-                uploaded = upload(store_for(self.ts.store_url), collect(self.layout))
+                store = store_for(self.ts.store_url)
+                uploaded = upload(store, collect(self.layout), sync=self.sync_output)
                 self.result.upload_seconds += time.monotonic() - t0
                 return uploaded
         except (LoxoError, CommandError, OSError) as e:
@@ -173,7 +186,7 @@ class _DatumRun:
         if t.python:
             if t.user:
                 raise CommandError("transform.user applies to commands, not Python transforms")
-            reset_dir(out)
+            self._reset_out(out, None)
             self.control.on_attempt(n, self.ts.datum_timeout, self.logs.snapshot())
             called = pyfunc.call(
                 t.python,
@@ -192,10 +205,19 @@ class _DatumRun:
             os.chmod(out.parent.parent, 0o755)
             os.chmod(out.parent, 0o755)
             check_reachable(str(out), t.user)
-        reset_dir(out, owner)
+        self._reset_out(out, owner)
         self.control.on_attempt(n, None, self.logs.snapshot())
         ok, error = self._command(t.cmd, t.stdin, t.accept_return_code)
         return ok, error
+
+    def _reset_out(self, out: Path, owner: tuple[int, int] | None) -> None:
+        """An empty ``/pfs/out`` for this attempt (kept as made for the first one)."""
+        if self.out_fresh:
+            self.out_fresh = False
+            if owner is not None:
+                os.chown(out, *owner)
+            return
+        reset_dir(out, owner)
 
     def _recover(self) -> bool:
         self.control.begin_attempt()

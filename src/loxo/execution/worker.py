@@ -7,8 +7,14 @@ imported once per worker. Two pipes link it to the parent:
 - ``conn`` (duplex): the parent sends ``("set", seq, TaskSet, resumes)`` or ``("stop",)``;
   the worker reports ``("ready",)`` once started, then, in order, ``("datum", id)``,
   ``("attempt", id, n, python, timeout, logs)``, ``("attempt_end", id)``,
-  ``("pgid", pgid | None)``, ``("result", DatumResult)`` and ``("done",)`` at the end of
-  each set. Only the main thread writes to it.
+  ``("pgid", pgid | None)`` for each datum, its ``("result", DatumResult)``, and
+  ``("done",)`` at the end of each set, after every result of the set. One lock
+  serialises the writers (the main thread and the outbox's flusher).
+- A result is sent only once the objects of its output are durable. Rather than one
+  store sync per datum, the :class:`_Outbox` holds finished results for up to
+  ``GROUP_SECONDS`` (none past the end of the set), syncs the store once, and sends them
+  together; a result may therefore arrive after the next datum's ``("datum", id)``. If
+  the worker dies first, those datums simply run again (results are keyed by datum).
 - ``ctrl`` (parent -> worker): ``("restart", seq, datum_id)`` and ``("cancel", seq)``,
   read by a control thread that kills the running command's process group at once.
 
@@ -23,14 +29,21 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import Any
+
+from loxo.errors import LoxoError
 
 from .capture import FdCapture
 from .control import DatumControl
-from .runtime import Resume, run_datum
-from .task import LogLine, TaskSet
+from .environment import ScratchSpace
+from .runtime import Resume, run_datum, store_for
+from .task import DatumResult, DatumState, LogLine, TaskSet
+
+GROUP_SECONDS = 0.02  # how long a finished result may wait for others to share its sync
 
 
 @dataclass(frozen=True)
@@ -42,10 +55,62 @@ class WorkerSetup:
     cwd: str
 
 
+class _Outbox:
+    """The worker's writes to the parent: serialised, and results grouped per store sync."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._send_lock = threading.Lock()
+        self._flush_lock = threading.Lock()  # one group at a time, results in order
+        self._cv = threading.Condition()
+        self._pending: list[tuple[str, DatumResult]] = []  # (store URL, result)
+        threading.Thread(target=self._flusher, name="loxo-outbox", daemon=True).start()
+
+    def send(self, msg: tuple[Any, ...]) -> None:
+        with self._send_lock:
+            self._conn.send(msg)
+
+    def result(self, store_url: str, result: DatumResult) -> None:
+        """Send ``result`` once its output is durable (within ``GROUP_SECONDS``)."""
+        with self._cv:
+            self._pending.append((store_url, result))
+            self._cv.notify()
+
+    def flush(self) -> None:
+        """Sync and send every pending result now."""
+        with self._flush_lock:
+            with self._cv:
+                group, self._pending = self._pending, []
+            if not group:
+                return
+            failed: dict[str, str] = {}
+            for url in {url for url, r in group if r.output_root is not None}:
+                try:
+                    store_for(url).sync()
+                except (LoxoError, OSError) as e:
+                    failed[url] = f"cannot make the datum's output durable: {e}"
+            for url, r in group:
+                if url in failed and r.output_root is not None:
+                    r.state, r.error, r.output_root = DatumState.FAILED, failed[url], None
+                    r.logs.append(LogLine(time.time(), "system", failed[url]))
+                self.send(("result", r))
+
+    def _flusher(self) -> None:
+        while True:
+            with self._cv:
+                while not self._pending:
+                    self._cv.wait()
+            time.sleep(GROUP_SECONDS)
+            try:
+                self.flush()
+            except (EOFError, OSError):
+                return  # the parent is gone: the main thread finds out and exits
+
+
 class _ReportingControl(DatumControl):
     """Forwards attempt events to the parent."""
 
-    def __init__(self, datum_id: str, conn: Connection, python: bool) -> None:
+    def __init__(self, datum_id: str, conn: _Outbox, python: bool) -> None:
         super().__init__(datum_id)
         self._conn, self._python = conn, python
 
@@ -112,7 +177,8 @@ def main(conn: Connection, ctrl: Connection, setup: WorkerSetup) -> None:
     capture = FdCapture()
     state = _State()
     threading.Thread(target=_control_loop, args=(ctrl, state), daemon=True).start()
-    conn.send(("ready",))
+    outbox = _Outbox(conn)
+    outbox.send(("ready",))
     while True:
         try:
             msg = conn.recv()
@@ -122,31 +188,37 @@ def main(conn: Connection, ctrl: Connection, setup: WorkerSetup) -> None:
             return
         _, seq, ts, resumes = msg
         state.start_set(seq)
-        _run_set(conn, state, capture, ts, resumes)
-        conn.send(("done",))
+        try:
+            _run_set(outbox, state, capture, ts, resumes)
+        finally:
+            outbox.flush()
+        outbox.send(("done",))
 
 
 def _run_set(
-    conn: Connection, state: _State, capture: FdCapture, ts: TaskSet, resumes: dict[str, Resume]
+    outbox: _Outbox, state: _State, capture: FdCapture, ts: TaskSet, resumes: dict[str, Resume]
 ) -> None:
-    for task in ts.datums:
-        if state.is_cancelled():
-            return
-        control = _ReportingControl(task.datum_id, conn, bool(ts.transform.python))
-        state.set_current(control)
-        conn.send(("datum", task.datum_id))
-        result = run_datum(
-            ts,
-            task,
-            control=control,
-            resume=resumes.get(task.datum_id),
-            capture=capture,
-            threaded_python=False,
-        )
-        state.set_current(None)
-        if state.is_cancelled():
-            return
-        conn.send(("result", result))
+    with ScratchSpace() as scratch:  # one directory, reused by the set's datums
+        for task in ts.datums:
+            if state.is_cancelled():
+                return
+            control = _ReportingControl(task.datum_id, outbox, bool(ts.transform.python))
+            state.set_current(control)
+            outbox.send(("datum", task.datum_id))
+            result = run_datum(
+                ts,
+                task,
+                control=control,
+                resume=resumes.get(task.datum_id),
+                capture=capture,
+                threaded_python=False,
+                sync_output=False,
+                scratch=scratch,
+            )
+            state.set_current(None)
+            if state.is_cancelled():
+                return
+            outbox.result(ts.store_url, result)
 
 
 def _control_loop(ctrl: Connection, state: _State) -> None:

@@ -3,6 +3,10 @@
 :class:`Service` is the versioned file system (``pfs``) plus pipelines (``pps``) over one
 metadata DB and one object store. In embedded mode the process that finishes an input commit
 drives the resulting jobs (``drive()``) until the DAG is quiet.
+
+A home keeps its objects in ``objects/`` unless it was first opened with an object-store URL
+(``store_url``, ``--store`` or ``$LOXO_STORE``): ``config.yaml`` in the home then records it
+(``store: s3://bucket/prefix``), and every later open uses it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import yaml
+
+from loxo.errors import ConflictError, InvalidArgumentError, StorageError
 from loxo.pfs.api import PFS
 from loxo.pps import schema
 from loxo.pps.cron import CronOps
@@ -38,9 +45,46 @@ class Service(DriverOps, DatumQueryOps, CronOps):
 
     @classmethod
     def open_home(cls, home: str | Path | None = None, store_url: str | None = None) -> Service:
-        svc = cls.open(home or default_home(), store_url)
+        home = Path(home or default_home()).expanduser()
+        svc = cls.open(home, home_store(home, store_url or os.environ.get("LOXO_STORE")))
         assert isinstance(svc, Service)
         return svc
 
 
-__all__ = ["PFS", "Service", "default_home"]
+def home_store(home: Path, wanted: str | None) -> str | None:
+    """The object-store URL of ``home``: the one its ``config.yaml`` records, else ``wanted``
+    (then recorded there); None for the home's own ``objects/`` directory. A URL naming
+    another store than the home's is a :class:`ConflictError`."""
+    path = home / "config.yaml"
+    try:
+        config = yaml.safe_load(path.read_text()) if path.exists() else {}
+    except (OSError, yaml.YAMLError) as err:
+        raise InvalidArgumentError(f"cannot read the loxo config {path}: {err}") from err
+    if not isinstance(config, dict):
+        raise InvalidArgumentError(f"the loxo config {path} must be a mapping (store: URL)")
+    recorded = config.get("store")
+    if recorded:
+        if wanted and wanted.split("?")[0].rstrip("/") != recorded.split("?")[0].rstrip("/"):
+            raise ConflictError(
+                f"the loxo home {home} keeps its objects in {recorded}, not {wanted}: "
+                "drop --store / LOXO_STORE, or use another home"
+            )
+        return wanted or str(recorded)
+    if not wanted:
+        return None
+    if (home / "loxo.db").exists():
+        raise ConflictError(
+            f"the loxo home {home} keeps its objects in {home / 'objects'}; it cannot move "
+            f"to {wanted}: use a new home for that store"
+        )
+    tmp = path.with_name(f".config.yaml.{os.getpid()}")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(yaml.safe_dump({**config, "store": wanted}))
+        tmp.replace(path)
+    except OSError as err:
+        raise StorageError(f"cannot record the object store in {path}: {err}") from err
+    return wanted
+
+
+__all__ = ["PFS", "Service", "default_home", "home_store"]
