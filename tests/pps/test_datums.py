@@ -182,7 +182,7 @@ repo_sets = st.fixed_dictionaries({r: file_trees() for r in ("r0", "r1", "r2")})
 # --- properties --------------------------------------------------------------------------------
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(inputs(), repo_sets)
 def test_datums_match_brute_force_model(input: Input, repos: Repos) -> None:
     found = datums(input, repos)
