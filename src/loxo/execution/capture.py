@@ -40,13 +40,13 @@ class _FdPipe:
         with self._lock:
             self.sink = sink
 
-    def sync(self, marker: bytes) -> None:
-        """Block until everything written to the fd before now has been routed."""
+    def sync(self, marker: bytes) -> threading.Event:
+        """An event set once everything written to the fd before now has been routed."""
         event = threading.Event()
         with self._lock:
             self._synced[marker] = event
         os.write(self.fd, marker + b"\n")
-        event.wait(SYNC_TIMEOUT)
+        return event
 
     def _reader(self) -> None:
         buf = b""
@@ -103,7 +103,8 @@ class FdCapture:
                 with contextlib.suppress(Exception):
                     f.flush()
             marker = f"\x1eloxo-sync-{os.getpid()}-{next(self._ids)}\x1e".encode()
-            for p in self._pipes:
-                p.sync(marker)
+            synced = [p.sync(marker) for p in self._pipes]  # both pipes drain at once
+            for p, event in zip(self._pipes, synced, strict=True):
+                event.wait(SYNC_TIMEOUT)
                 p.set_sink(None)
                 logs.close_stream(p.stream)

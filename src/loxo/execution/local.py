@@ -1,7 +1,10 @@
 """The local executor: a pool of warm worker processes on this machine.
 
-Workers (:mod:`~loxo.execution.worker`) start on demand, up to ``workers`` (default: the
-CPU count), from a ``forkserver`` (``spawn`` where there is none; never ``fork``, since the
+Workers (:mod:`~loxo.execution.worker`) start on demand, up to ``workers`` when given;
+by default up to the CPU count or the largest ``parallelism`` of the ``run`` calls in
+progress, whichever is more (a pipeline's parallelism is a number of workers, as in
+Pachyderm: datums that sleep or wait on I/O gain from more workers than cores), from a
+``forkserver`` (``spawn`` where there is none; never ``fork``, since the
 parent may hold SQLite connections and threads), and live until :meth:`close`, reused
 across sets, jobs and ``run`` calls.
 
@@ -82,6 +85,7 @@ class LocalExecutor(Executor):
         if workers is not None and workers < 1:
             raise InvalidArgumentError(f"workers must be at least 1, not {workers}")
         self.max_workers = workers or os.cpu_count() or 1
+        self._fixed = workers is not None  # else a run's parallelism may raise the limit
         self._ctx = mp_context(start_method)
         self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = (
             queue.SimpleQueue()
@@ -101,7 +105,7 @@ class LocalExecutor(Executor):
     # --- API (any thread) ----------------------------------------------------------------
 
     def run(self, sets: Iterable[TaskSet], *, parallelism: int = 1) -> Iterator[DatumResult]:
-        run = RunState()
+        run = RunState(parallelism=max(1, parallelism))
         self._call(functools.partial(self._runs.add, run))
         it = iter(sets)
         outstanding, exhausted = 0, False
@@ -285,7 +289,7 @@ class LocalExecutor(Executor):
         while self._queue:
             w = next((w for w in self._workers if w.sj is None), None)
             if w is None:
-                if len(self._workers) >= self.max_workers:
+                if len(self._workers) >= self._worker_limit():
                     return
                 try:
                     w = start_worker(self._ctx)
@@ -302,6 +306,11 @@ class LocalExecutor(Executor):
                 w.conn.send(("set", w.seq, sj.ts, sj.resumes))
             except OSError:
                 self._on_death(w, None)
+
+    def _worker_limit(self) -> int:
+        if self._fixed:
+            return self.max_workers
+        return max([self.max_workers, *(run.parallelism for run in self._runs)])
 
     def _next_deadline(self) -> float | None:
         deadlines = [w.deadline for w in self._workers if w.deadline is not None]

@@ -38,10 +38,12 @@ class WorkerStartError(PreconditionError):
 
 @dataclass(eq=False)
 class RunState:
-    """One ``run()`` call: where its results go, and which of its jobs were cancelled."""
+    """One ``run()`` call: where its results go, which of its jobs were cancelled, and how
+    many of its sets may run at once."""
 
     results: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
     cancelled_jobs: set[str] = field(default_factory=set)
+    parallelism: int = 1
 
 
 @dataclass(eq=False)

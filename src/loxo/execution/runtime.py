@@ -34,7 +34,7 @@ from loxo.storage.registry import open_store
 
 from . import pyfunc
 from .control import DatumControl
-from .environment import ScratchSpace, pipeline_env, process_env, reset_dir, scratch_dir
+from .environment import pipeline_env, process_env, reset_dir, scratch_dir
 from .logs import LogCollector
 from .materialize import input_dir, local_path, materialize
 from .output import Uploaded, collect, upload
@@ -77,19 +77,16 @@ def run_datum(
     capture: pyfunc.Capture | None = None,
     threaded_python: bool = True,
     sync_output: bool = True,
-    scratch: ScratchSpace | None = None,
 ) -> DatumResult:
     """Run every attempt of one datum; the final result (never raises).
 
     With ``sync_output=False`` the output's objects are written but not made durable: the
     caller must call ``store_for(ts.store_url).sync()`` before it reports the result (a
-    local worker does so once for a group of datums). ``scratch``: where the datum's
-    directory comes from (default: a new one, removed at the end)."""
+    local worker does so once for a group of datums)."""
     run = _DatumRun(ts, task, control or DatumControl(task.datum_id), resume)
     run.capture = capture or pyfunc.SysCapture()
     run.threaded_python = threaded_python
     run.sync_output = sync_output
-    run.scratch = scratch
     try:
         return run.run()
     except LoxoError as e:  # a setup problem, such as a required sandbox that does not work
@@ -106,7 +103,6 @@ class _DatumRun:
     capture: pyfunc.Capture
     threaded_python: bool
     sync_output: bool = True
-    scratch: ScratchSpace | None = None
 
     def __init__(
         self, ts: TaskSet, task: DatumTask, control: DatumControl, resume: Resume | None
@@ -126,8 +122,9 @@ class _DatumRun:
         err_cmd = self.ts.transform.err_cmd
         if self.attempts >= self.tries and not err_cmd:
             return self.finish(DatumState.FAILED)
-        with self.scratch.datum() if self.scratch else scratch_dir() as scratch:
-            pfs = scratch / "pfs"  # holds an empty out/
+        with scratch_dir() as scratch:
+            pfs = scratch / "pfs"
+            (pfs / "out").mkdir(parents=True)
             self.out_fresh = True
             sandboxed = not self.ts.transform.python and use_sandbox()
             self.layout = Layout(str(pfs), sandboxed)

@@ -39,7 +39,6 @@ from loxo.errors import LoxoError
 
 from .capture import FdCapture
 from .control import DatumControl
-from .environment import ScratchSpace
 from .runtime import Resume, run_datum, store_for
 from .task import DatumResult, DatumState, LogLine, TaskSet
 
@@ -198,27 +197,25 @@ def main(conn: Connection, ctrl: Connection, setup: WorkerSetup) -> None:
 def _run_set(
     outbox: _Outbox, state: _State, capture: FdCapture, ts: TaskSet, resumes: dict[str, Resume]
 ) -> None:
-    with ScratchSpace() as scratch:  # one directory, reused by the set's datums
-        for task in ts.datums:
-            if state.is_cancelled():
-                return
-            control = _ReportingControl(task.datum_id, outbox, bool(ts.transform.python))
-            state.set_current(control)
-            outbox.send(("datum", task.datum_id))
-            result = run_datum(
-                ts,
-                task,
-                control=control,
-                resume=resumes.get(task.datum_id),
-                capture=capture,
-                threaded_python=False,
-                sync_output=False,
-                scratch=scratch,
-            )
-            state.set_current(None)
-            if state.is_cancelled():
-                return
-            outbox.result(ts.store_url, result)
+    for task in ts.datums:
+        if state.is_cancelled():
+            return
+        control = _ReportingControl(task.datum_id, outbox, bool(ts.transform.python))
+        state.set_current(control)
+        outbox.send(("datum", task.datum_id))
+        result = run_datum(
+            ts,
+            task,
+            control=control,
+            resume=resumes.get(task.datum_id),
+            capture=capture,
+            threaded_python=False,
+            sync_output=False,
+        )
+        state.set_current(None)
+        if state.is_cancelled():
+            return
+        outbox.result(ts.store_url, result)
 
 
 def _control_loop(ctrl: Connection, state: _State) -> None:
