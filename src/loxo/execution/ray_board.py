@@ -1,0 +1,64 @@
+"""The Ray executor's message board: small messages between the driver and its workers.
+
+A Ray task returns its value only when it ends; a datum set's results must reach the
+driver datum by datum, and the driver must reach a running set (to restart one datum's
+command). Both go through one :class:`Board`, an async Ray actor that the executor
+starts on the driver's node (no CPU reserved): a set of **mailboxes** keyed by strings.
+
+- ``put(key, item)`` appends to a mailbox (callers fire and forget; Ray runs the calls of
+  one caller in order, so a worker's reports arrive in the order it made them);
+- ``take(key, timeout)`` returns and empties the mailbox, waiting up to ``timeout``
+  seconds for something to arrive (a long poll: no busy waiting on either side);
+- ``drop(key)`` forgets a mailbox (its owner is done with it).
+
+The driver reads one mailbox per ``run()`` (its workers' reports); each running set
+reads its own (control messages). Only small values travel here: attempt notices and
+:class:`~loxo.execution.task.DatumResult` s, never file contents. Nothing is lost if the
+board goes away: a set's task also returns all its results, and the executor relies on
+that return value for completeness.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import ray
+
+# plumbing, not work: keep the calls out of Ray's task records (dashboard, state API)
+_quiet = ray.method(enable_task_events=False)
+
+
+class Board:
+    """Mailboxes with long-poll reads (the body of a Ray actor; see the module doc)."""
+
+    def __init__(self) -> None:
+        self._boxes: dict[str, list[Any]] = {}
+        self._waiters: dict[str, asyncio.Event] = {}
+
+    @_quiet
+    async def put(self, key: str, item: Any) -> None:
+        self._boxes.setdefault(key, []).append(item)
+        waiter = self._waiters.get(key)
+        if waiter is not None:
+            waiter.set()
+
+    @_quiet
+    async def take(self, key: str, timeout: float) -> list[Any]:
+        if not self._boxes.get(key) and timeout > 0:
+            waiter = self._waiters.setdefault(key, asyncio.Event())
+            try:
+                await asyncio.wait_for(waiter.wait(), timeout)
+            except TimeoutError:
+                pass
+            finally:
+                if self._waiters.get(key) is waiter:
+                    del self._waiters[key]
+        return self._boxes.pop(key, [])
+
+    @_quiet
+    async def drop(self, key: str) -> None:
+        self._boxes.pop(key, None)
+        waiter = self._waiters.pop(key, None)
+        if waiter is not None:
+            waiter.set()

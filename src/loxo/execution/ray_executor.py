@@ -1,0 +1,643 @@
+"""The Ray executor: datum sets as Ray tasks on a Ray cluster (the ``loxo[ray]`` extra).
+
+**Connecting.** ``RayExecutor(address)``, or ``LOXO_RAY_ADDRESS`` when no address is
+given, is passed to ``ray.init(address=..., namespace="loxo", ignore_reinit_error=True)``
+on the first ``run``: a cluster's GCS address (``10.0.0.5:6379``, ``auto``), a Ray Client
+address (``ray://head:10001``), or nothing to start a private local Ray instance. A
+process already connected to Ray keeps its connection. The executor shuts Ray down at
+:meth:`close` only if it connected it.
+
+**Sets as tasks.** Each datum set runs as one Ray task (:func:`ray_worker.run_set
+<loxo.execution.ray_worker.run_set>`) that reads its inputs from and writes its outputs to
+the shared object store itself (``TaskSet.store_url``): the driver and Ray move only
+task descriptions, small reports and results, never file contents. Ray keeps its worker
+processes and reuses them from task to task, so a Python transform is imported once per
+worker and stays warm across the datums of a set and across sets. At most
+``parallelism`` sets are in flight; the pipeline's resources map to Ray's (``cpu`` ->
+``num_cpus``, ``memory``, ``gpu`` -> ``num_gpus``, see :mod:`ray_resources
+<loxo.execution.ray_resources>`), and a set that no live node can ever satisfy fails its
+datums at once with the reason instead of waiting forever (unless ``autoscaling``, or
+``LOXO_RAY_AUTOSCALING=1``, says nodes may yet come).
+
+**Streaming.** Workers report to a mailbox actor (:mod:`ray_board
+<loxo.execution.ray_board>`): each attempt as it starts (so the driver knows which datum
+runs where, and when a Python call's ``datum_timeout`` expires) and each result as it is
+final, which ``run`` yields at once. A set's task also returns all its results: the
+executor's complete record, whatever happened to the reports.
+
+**Failures.** Tasks are submitted with ``max_retries=0``; the executor resubmits itself,
+so that it can count attempts as the local executor does. When a task's worker or node
+dies (``WorkerCrashedError``, ``NodeDiedError``, out of memory, a forced cancel) the datum
+it was running loses one attempt (a datum that always kills its worker ends FAILED after
+``datum_tries``), the datums it finished stay finished, and the rest of the set goes to a
+new task, which Ray places on any live node. A datum may thus run twice; its result is
+reported once, and tasks are idempotent, so the job's output is exactly a clean run's. A
+task that dies three times in a row before running any datum fails the rest of its set;
+an error of the worker's environment (loxo missing, a bad ``runtime_env``) fails it at once.
+
+**Control.** ``restart_datum`` kills the running command's process group through the
+set's mailbox (the worker stays warm and the next attempt sees the same scratch space);
+a running Python call, a Python call past its ``datum_timeout`` and ``cancel`` end the
+task with ``ray.cancel(force=True)``, which kills its worker. After a worker dies, a small
+task on its node (:func:`ray_worker.reap <loxo.execution.ray_worker.reap>`) kills the
+command process group it left behind.
+
+**Workers' environment.** Ray starts workers with its nodes' environment and the
+driver's working directory. The executor also adds the driver's own code directories
+(``sys.path`` entries outside the Python installation) that exist on a node to its
+workers' ``sys.path``, so ``transform.python`` modules found by the driver are found
+there on a shared filesystem; elsewhere ship them in the worker image or with a Ray
+``runtime_env``. ``forward_env`` names variables whose values in this process at each
+``run`` apply to that run's datums (e.g. ``LOXO_SANDBOX``, ``LOXO_SCRATCH``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import socket
+import sys
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import ray
+from ray.exceptions import NodeDiedError, RayError, RayTaskError, RuntimeEnvSetupError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from loxo.errors import InvalidArgumentError, PreconditionError
+
+from . import ray_board, ray_worker
+from .control import RESTARTED
+from .executor import Executor, ExecutorClosed
+from .ray_resources import demand, task_options, unsatisfiable
+from .runtime import Resume
+from .task import DatumResult, DatumState, LogLine, TaskSet
+
+__all__ = ["ADDRESS_ENV", "AUTOSCALING_ENV", "RayExecutor"]
+
+ADDRESS_ENV = "LOXO_RAY_ADDRESS"
+AUTOSCALING_ENV = "LOXO_RAY_AUTOSCALING"
+WAIT = 1.0  # longest sleep of a run's loop (s): how often it looks at deadlines and close()
+BOARD_WAIT = 10.0  # how long one long poll of the run's mailbox may wait (s)
+NODES_TTL = 10.0  # how long the list of nodes is trusted by the feasibility check (s)
+FRUITLESS = 3  # a set's task dying this many times in a row before running a datum fails it
+GRACE = 3.0  # how long a worker has to obey a cancel or kill before Ray kills it (s)
+
+
+@dataclass(eq=False)
+class _Run:
+    """One ``run()`` call: its mailbox, sets in flight (by submission key), cancellations."""
+
+    key: str
+    env: dict[str, str | None]
+    code_paths: list[str]
+    sets: dict[str, _Set] = field(default_factory=dict)
+    cancelled_jobs: set[str] = field(default_factory=set)
+    poll: Any = None  # the outstanding long poll of the mailbox
+
+
+@dataclass(eq=False)
+class _Set:
+    """A datum set in flight, and what the worker of its current task reported."""
+
+    run: _Run
+    ts: TaskSet  # the datums not finished yet (shrinks when the set is submitted again)
+    options: dict[str, Any]
+    resumes: dict[str, Resume] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)
+    deaths: dict[str, int] = field(default_factory=dict)
+    fruitless: int = 0
+    cancelled: bool = False
+    # the current task
+    key: str = ""
+    ref: Any = None
+    node: str = ""
+    pid: int = 0
+    datum: str | None = None
+    attempt: int = 0
+    python: bool = False  # a Python call is running: only killing the worker stops it
+    timeout: float = 0.0
+    deadline: float | None = None
+    logs: list[LogLine] = field(default_factory=list)
+    kill_reason: str = ""  # why the executor is killing the worker (restart, timeout)
+    escalate_at: float | None = None  # then ray.cancel(force=True) if the task still runs
+    progressed: bool = False
+
+    def begin_task(self, key: str, ref: Any) -> None:
+        self.key, self.ref, self.node, self.pid = key, ref, "", 0
+        self.datum, self.attempt, self.python, self.deadline = None, 0, False, None
+        self.logs, self.kill_reason, self.escalate_at, self.progressed = [], "", None, False
+
+    def clear_kill(self) -> None:
+        if self.kill_reason and not self.cancelled:
+            self.kill_reason, self.escalate_at = "", None
+
+    def remaining(self) -> tuple[Any, ...]:
+        return tuple(t for t in self.ts.datums if t.datum_id not in self.done)
+
+
+class RayExecutor(Executor):
+    """Datum sets as Ray tasks (see the module documentation).
+
+    - ``address``: the cluster, for ``ray.init`` (default ``$LOXO_RAY_ADDRESS``; none: a
+      private local Ray instance);
+    - ``forward_env``: names of variables whose values in this process, read at each
+      ``run``, are set (or unset) in the workers for that run's datums;
+    - ``runtime_env``: a Ray runtime environment for the job, when this executor connects;
+    - ``autoscaling``: whether the cluster may grow (default ``$LOXO_RAY_AUTOSCALING``):
+      then a set that no live node can run waits for Ray instead of failing;
+    - ``connect_timeout``: seconds to wait for the cluster's address to answer.
+    """
+
+    name = "ray"
+    supported_fields = frozenset()  # nothing Kubernetes-specific: Ray schedules on resources
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        namespace: str = "loxo",
+        forward_env: Iterable[str] = (),
+        runtime_env: Mapping[str, Any] | None = None,
+        autoscaling: bool | None = None,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.address = address if address is not None else os.environ.get(ADDRESS_ENV) or None
+        self.namespace = namespace
+        self.forward_env = tuple(forward_env)
+        self.runtime_env = dict(runtime_env) if runtime_env is not None else None
+        if autoscaling is None:
+            autoscaling = os.environ.get(AUTOSCALING_ENV, "").lower() in ("1", "true", "yes")
+        self.autoscaling = autoscaling
+        self.connect_timeout = connect_timeout
+        self._id = uuid.uuid4().hex[:12]
+        self._seq = itertools.count()
+        self._lock = threading.Lock()
+        self._runs: set[_Run] = set()
+        self._closed = False
+        self._board: Any = None
+        self._run_set: Any = None
+        self._reap: Any = None
+        self._nodes: list[dict[str, Any]] = []
+        self._nodes_at = -NODES_TTL
+
+    # --- API -----------------------------------------------------------------------------
+
+    def run(self, sets: Iterable[TaskSet], *, parallelism: int = 1) -> Iterator[DatumResult]:
+        if self._closed:
+            raise ExecutorClosed("the Ray executor is closed")
+        run = _Run(
+            f"loxo-{self._id}-{next(self._seq)}",
+            {name: os.environ.get(name) for name in self.forward_env},
+            _code_paths(),
+        )
+        with self._lock:
+            self._runs.add(run)
+        it = iter(sets)
+        exhausted = False
+        try:
+            while True:
+                if self._closed:
+                    raise ExecutorClosed("the Ray executor was closed")
+                results: list[DatumResult] = []
+                while not exhausted and len(run.sets) < max(1, parallelism):
+                    ts = next(it, None)
+                    if ts is None:
+                        exhausted = True
+                    elif ts.datums and ts.job_id not in run.cancelled_jobs:
+                        results += self._start(run, ts)
+                if run.sets:
+                    results += self._wait(run)
+                for r in results:
+                    if r.job_id not in run.cancelled_jobs:  # may predate a cancel
+                        yield r
+                if exhausted and not run.sets:
+                    return
+        finally:
+            self._end_run(run)
+
+    def cancel(self, job_id: str) -> None:
+        with self._lock:
+            started, waiting = [], []
+            for run in self._runs:
+                run.cancelled_jobs.add(job_id)
+                for s in run.sets.values():
+                    if s.ts.job_id == job_id and not s.cancelled:
+                        s.cancelled = True
+                        if s.pid:  # running: the worker stops it, stays warm (or is killed)
+                            s.escalate_at = time.monotonic() + GRACE
+                            started.append(s)
+                        else:
+                            waiting.append(s)
+        for s in started:
+            self._tell(s, ("cancel",))
+        for s in waiting:  # no user code started yet: drop it from Ray's queue, or kill it
+            _force_cancel(s.ref)
+
+    def restart_datum(self, job_id: str, datum_id: str) -> bool:
+        with self._lock:
+            target = next(
+                (
+                    s
+                    for run in self._runs
+                    for s in run.sets.values()
+                    if s.ts.job_id == job_id and s.datum == datum_id
+                    and not (s.cancelled or s.kill_reason)
+                ),
+                None,
+            )  # fmt: skip
+            if target is None:
+                return False
+            if target.python:  # the worker will kill itself
+                target.kill_reason = RESTARTED
+                target.escalate_at = time.monotonic() + GRACE
+        self._tell(target, ("restart", datum_id))
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            refs = [s.ref for run in self._runs for s in run.sets.values()]
+            for run in self._runs:
+                for s in run.sets.values():
+                    s.cancelled = True
+            busy = bool(self._runs)
+        for ref in refs:
+            _force_cancel(ref)
+        if self._board is not None:
+            _release(self, shutdown=not busy)
+
+    def _tell(self, s: _Set, message: tuple[Any, ...]) -> None:
+        """Send ``message`` to the worker running ``s``'s current task (once it reported)."""
+        kind, *rest = message
+        with contextlib.suppress(Exception):
+            self._board.put.remote(ray_worker.control_key(s.node, s.pid), (kind, s.key, *rest))
+
+    def node_ids(self) -> list[str]:
+        """The IDs of the live nodes of the cluster (connecting if needed)."""
+        self._connect()
+        return [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
+
+    # --- starting sets -------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise ExecutorClosed("the Ray executor is closed")
+            if self._board is not None:
+                return
+            _acquire(self)
+            self._run_set = ray.remote(ray_worker.run_set)
+            self._reap = ray.remote(ray_worker.reap)
+            self._board = _shared_board()
+
+    def _start(self, run: _Run, ts: TaskSet) -> list[DatumResult]:
+        """Submit a new set; the FAILED results of its datums if it can never run."""
+        if ts.store_url.startswith("memory://"):
+            raise InvalidArgumentError(
+                f"Ray workers cannot reach the in-process store {ts.store_url!r}; use an S3 "
+                "store (or a directory every Ray node mounts at the same path)"
+            )
+        self._connect()
+        options = task_options(ts.resources)
+        why = self._unsatisfiable(options)
+        if why is None:
+            s = _Set(run, ts, options)
+            try:
+                self._submit(s)
+            except (ValueError, TypeError) as e:  # Ray refused the options
+                why = f"Ray refused the resources {dict(ts.resources)}: {_first_line(e)}"
+            else:
+                return []
+        return [_failed(ts, t.datum_id, why, None) for t in ts.datums]
+
+    def _submit(self, s: _Set) -> None:
+        key = f"{s.run.key}-{next(self._seq)}"
+        ref = self._run_set.options(
+            **s.options,
+            max_retries=0,
+            retry_exceptions=False,
+            name=f"loxo {s.ts.pipeline} {s.ts.job_id[:12]}",
+        ).remote(s.ts, s.resumes, self._board, key, s.run.key, s.run.env, s.run.code_paths)
+        with self._lock:
+            s.begin_task(key, ref)
+            s.run.sets[key] = s
+            late = s.ts.job_id in s.run.cancelled_jobs and not s.cancelled  # cancel() raced us
+            s.cancelled = s.cancelled or late
+        if late:
+            _force_cancel(ref)
+
+    def _unsatisfiable(self, options: dict[str, Any]) -> str | None:
+        if self.autoscaling:
+            return None
+        need = demand(options)
+        for refresh in (False, True):  # a cached answer is checked again before failing
+            if refresh or time.monotonic() - self._nodes_at > NODES_TTL:
+                self._nodes, self._nodes_at = ray.nodes(), time.monotonic()
+            why = unsatisfiable(need, self._nodes)
+            if why is None:
+                return None
+        return why
+
+    # --- waiting -------------------------------------------------------------------------
+
+    def _wait(self, run: _Run) -> list[DatumResult]:
+        """Wait for reports or ended tasks (at most :data:`WAIT`); the results they bring."""
+        if run.poll is None:
+            run.poll = self._board.take.remote(run.key, BOARD_WAIT)
+        tasks = {s.ref: s for s in run.sets.values()}
+        waitables = [run.poll, *tasks]
+        ready, _ = ray.wait(waitables, num_returns=1, timeout=self._wait_time(run))
+        if ready:
+            ready, _ = ray.wait(waitables, num_returns=len(waitables), timeout=0)
+        results: list[DatumResult] = []
+        if run.poll in ready:
+            results += self._on_reports(run, self._take_reports(run))
+        for ref in ready:
+            s = tasks.get(ref)
+            if s is not None:
+                results += self._on_task_end(s)
+        self._enforce_deadlines(run)
+        return results
+
+    def _wait_time(self, run: _Run) -> float:
+        deadlines = [
+            t for s in run.sets.values() for t in (s.deadline, s.escalate_at) if t is not None
+        ]
+        if not deadlines:
+            return WAIT
+        return max(0.0, min(WAIT, min(deadlines) - time.monotonic()))
+
+    def _take_reports(self, run: _Run) -> list[tuple[Any, ...]]:
+        poll, run.poll = run.poll, None
+        try:
+            return list(ray.get(poll))
+        except RayError:
+            if self._closed:
+                raise ExecutorClosed("the Ray executor was closed") from None
+            # the board died with its node: carry on with a new one; the tasks' return
+            # values still bring every result (without streaming, for the sets in flight)
+            with self._lock:
+                self._board = _shared_board(dead=self._board)
+            return []
+
+    def _on_reports(self, run: _Run, reports: list[tuple[Any, ...]]) -> list[DatumResult]:
+        results: list[DatumResult] = []
+        now = time.monotonic()
+        with self._lock:
+            for key, kind, *rest in reports:
+                s = run.sets.get(key)
+                if s is None:  # from a task that has ended: its return value counted
+                    continue
+                if kind == "attempt":
+                    s.datum, s.attempt, s.node, s.pid, s.python, timeout, s.logs = rest
+                    s.progressed = True
+                    s.timeout = timeout or 0.0
+                    s.deadline = now + timeout if s.python and timeout is not None else None
+                elif kind == "attempt_end":
+                    s.python, s.deadline = False, None
+                    s.clear_kill()  # the call returned before the worker got the kill
+                elif kind == "result":
+                    r: DatumResult = rest[0]
+                    if s.datum == r.datum_id:
+                        s.datum, s.python, s.deadline = None, False, None
+                        s.clear_kill()
+                    s.progressed = True
+                    if r.datum_id not in s.done and not s.cancelled:
+                        s.done.add(r.datum_id)
+                        results.append(r)
+        return results
+
+    def _enforce_deadlines(self, run: _Run) -> None:
+        """Python calls past their timeout: the worker kills itself (or Ray kills it, if it
+        does not within :data:`GRACE`)."""
+        now = time.monotonic()
+        expired, stuck = [], []
+        with self._lock:
+            for s in run.sets.values():
+                if s.deadline is not None and now >= s.deadline and not s.kill_reason:
+                    s.kill_reason, s.deadline = f"timed out after {s.timeout:g}s", None
+                    s.escalate_at = now + GRACE
+                    expired.append((s, s.datum))
+                elif s.escalate_at is not None and now >= s.escalate_at:
+                    s.escalate_at = None
+                    stuck.append(s.ref)
+        for s, datum in expired:
+            self._tell(s, ("kill", datum))
+        for ref in stuck:
+            _force_cancel(ref)
+
+    # --- ended tasks ---------------------------------------------------------------------
+
+    def _on_task_end(self, s: _Set) -> list[DatumResult]:
+        with self._lock:
+            s.run.sets.pop(s.key, None)
+        try:
+            returned: list[DatumResult] = ray.get(s.ref)
+        except (RayTaskError, RuntimeEnvSetupError) as e:  # the worker cannot run loxo here
+            why = f"the Ray worker could not run the datum set: {_first_line(e)}"
+            return [] if s.cancelled else self._fail_rest(s, why)
+        except RayError as e:
+            return self._on_death(s, e)
+        results = []
+        for r in returned:
+            if r.datum_id not in s.done:
+                s.done.add(r.datum_id)
+                results.append(r)
+        if s.cancelled:
+            return []
+        if s.remaining():  # cannot happen unless the worker was interrupted: carry on
+            return results + self._resubmit(s, "the Ray task ended early")
+        return results
+
+    def _on_death(self, s: _Set, error: RayError) -> list[DatumResult]:
+        """The task's worker (or node) died: count the lost attempt, run the rest again."""
+        if s.pid:
+            with contextlib.suppress(Exception):  # the dead worker's control mailbox
+                self._board.drop.remote(ray_worker.control_key(s.node, s.pid))
+            if not s.ts.transform.python and not isinstance(error, NodeDiedError):
+                self._reap_on(s.node, s.pid)
+        if s.cancelled:
+            return []
+        why = s.kill_reason or f"the Ray worker died ({type(error).__name__})"
+        results = []
+        if s.datum is not None and s.datum not in s.done:
+            final = _lose_attempt(s, why)
+            if final is not None:
+                results.append(final)
+        return results + self._resubmit(s, why)
+
+    def _resubmit(self, s: _Set, why: str) -> list[DatumResult]:
+        remaining = s.remaining()
+        if not remaining or self._closed:
+            return []
+        s.fruitless = 0 if s.progressed else s.fruitless + 1
+        if s.fruitless >= FRUITLESS:
+            return self._fail_rest(
+                s, f"the Ray task of this datum set failed {s.fruitless} times in a row: {why}"
+            )
+        s.ts = replace(s.ts, datums=remaining)
+        try:
+            self._submit(s)
+        except (ValueError, TypeError, RayError) as e:
+            return self._fail_rest(s, f"cannot submit the datum set to Ray again: {e}")
+        return []
+
+    def _fail_rest(self, s: _Set, why: str) -> list[DatumResult]:
+        results = [_failed(s.ts, t.datum_id, why, s.resumes.get(t.datum_id)) for t in s.remaining()]
+        s.done |= {r.datum_id for r in results}
+        return results
+
+    def _reap_on(self, node: str, pid: int) -> None:
+        """Kill, on ``node``, the command process group dead worker ``pid`` left."""
+        where = NodeAffinitySchedulingStrategy(node, soft=False)
+        with contextlib.suppress(RayError):
+            self._reap.options(num_cpus=0, max_retries=0, scheduling_strategy=where).remote(pid)
+
+    def _end_run(self, run: _Run) -> None:
+        with self._lock:
+            self._runs.discard(run)
+            refs = [s.ref for s in run.sets.values() if not s.cancelled]
+            for s in run.sets.values():
+                s.cancelled = True
+            closed = self._closed
+        for ref in refs:  # the consumer stopped early: stop what is still running
+            _force_cancel(ref)
+        if not closed and self._board is not None:
+            with contextlib.suppress(Exception):
+                self._board.drop.remote(run.key)
+
+
+def _lose_attempt(s: _Set, why: str) -> DatumResult | None:
+    """The running attempt of ``s.datum`` died with its worker: it counts as failed (the
+    local executor's rule). The datum's FAILED result when no attempt is left (nor an
+    ``err_cmd`` worth another try); otherwise where it stands goes to ``s.resumes``."""
+    assert s.datum is not None
+    tries = max(1, s.ts.datum_tries)
+    prior = s.resumes[s.datum].attempts if s.datum in s.resumes else 0
+    attempts = max(s.attempt, prior + 1)
+    deaths = s.deaths[s.datum] = s.deaths.get(s.datum, 0) + 1
+    logs = [*s.logs, LogLine(time.time(), "system", f"attempt {attempts} of {tries} failed: {why}")]
+    if attempts < tries or (s.ts.transform.err_cmd and deaths <= tries):
+        s.resumes[s.datum] = Resume(attempts, why, tuple(logs))
+        return None
+    s.done.add(s.datum)
+    now = time.time()
+    return DatumResult(
+        s.ts.job_id, s.datum, DatumState.FAILED, attempts=attempts,
+        started=now, finished=now, error=why, logs=logs,
+    )  # fmt: skip
+
+
+def _failed(ts: TaskSet, datum_id: str, why: str, resume: Resume | None) -> DatumResult:
+    now = time.time()
+    logs = [*(resume.logs if resume else ()), LogLine(now, "system", why)]
+    attempts = resume.attempts if resume else 0
+    return DatumResult(
+        ts.job_id, datum_id, DatumState.FAILED, attempts=attempts,
+        started=now, finished=now, error=why, logs=logs,
+    )  # fmt: skip
+
+
+def _force_cancel(ref: Any) -> None:
+    with contextlib.suppress(Exception):  # already finished, or Ray is gone
+        ray.cancel(ref, force=True)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _code_paths() -> list[str]:
+    """This process's ``sys.path`` entries outside the Python installation (project and
+    ``PYTHONPATH`` directories: where ``transform.python`` modules are found)."""
+    installed = {os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    paths: list[str] = []
+    for entry in sys.path:
+        path = os.path.abspath(entry or os.getcwd())
+        inside = any(path == p or path.startswith(p + os.sep) for p in installed)
+        if not inside and "-packages" not in path and path not in paths:
+            paths.append(path)
+    return paths
+
+
+# --- the process's connection to Ray, shared by the executors --------------------------
+
+_users: weakref.WeakSet[RayExecutor] = weakref.WeakSet()
+_connected_here = False  # this module called ray.init (and so may call ray.shutdown)
+_connection_lock = threading.Lock()
+_board: Any = None  # the mailbox actor of this process's executors (keys are per run)
+
+
+def _shared_board(dead: Any = None) -> Any:
+    """The process's mailbox actor, started on this driver's node (so that it shares the
+    driver's fate) where Ray allows it; a new one if ``dead`` is the current one."""
+    global _board
+    with _connection_lock:
+        if _board is None or (dead is not None and dead is _board):
+            options: dict[str, Any] = {"num_cpus": 0, "max_restarts": 0}
+            with contextlib.suppress(Exception):  # e.g. through Ray Client: anywhere will do
+                node = ray.get_runtime_context().get_node_id()
+                options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node, soft=True)
+            _board = ray.remote(ray_board.Board).options(**options).remote()
+        return _board
+
+
+def _acquire(executor: RayExecutor) -> None:
+    global _board, _connected_here
+    with _connection_lock:
+        _users.add(executor)
+        if ray.is_initialized():
+            return
+        _board = None  # a board from an earlier connection is gone with it
+        address = executor.address
+        _check_reachable(address, executor.connect_timeout)
+        try:
+            ray.init(
+                address=address,
+                namespace=executor.namespace,
+                ignore_reinit_error=True,
+                runtime_env=executor.runtime_env,
+            )
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            raise PreconditionError(
+                f"cannot connect to the Ray cluster at {address!r}: {_first_line(e)}"
+            ) from e
+        _connected_here = True
+
+
+def _release(executor: RayExecutor, *, shutdown: bool) -> None:
+    global _board, _connected_here
+    with _connection_lock:
+        _users.discard(executor)
+        if shutdown and _connected_here and not _users:
+            ray.shutdown()
+            _connected_here = False
+            _board = None
+
+
+def _check_reachable(address: str | None, timeout: float) -> None:
+    """Fail in seconds, with the address, where ``ray.init`` would retry for minutes."""
+    if address in (None, "", "auto", "local"):
+        return
+    assert address is not None
+    hostport = address.removeprefix("ray://").rsplit("/", 1)[0]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        return  # let Ray judge the address
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout).close()
+    except OSError as e:
+        raise PreconditionError(
+            f"cannot reach the Ray cluster at {address!r} ({e.strerror or e}); start it, or "
+            f"set {ADDRESS_ENV} to its address (host:6379, or ray://host:10001)"
+        ) from e

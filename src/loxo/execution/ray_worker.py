@@ -1,0 +1,318 @@
+"""What runs inside a Ray worker: one datum set per Ray task, and the reaper.
+
+:func:`run_set` is the body of the Ray task the executor submits for a datum set. It runs
+the set's datums one after another with the worker runtime
+(:func:`~loxo.execution.runtime.run_datum`), in this warm worker process (Ray reuses it
+for later tasks, so a Python transform's module stays imported), and:
+
+- reports to the driver's mailbox on the :mod:`~loxo.execution.ray_board` each
+  ``attempt`` as it starts (datum, number, node and pid, whether a Python call runs and
+  its timeout, the logs so far: what the driver needs to enforce Python timeouts and to
+  carry on after the worker dies; this report is delivered before the attempt runs, so a
+  worker killed at any moment later leaves it behind), ``attempt_end`` when a Python call
+  returns, and each datum's ``result``;
+- returns every result of the set at the end (the driver's complete record; the reports
+  are for streaming);
+- obeys control messages that a thread of the worker process reads from the process's
+  own mailbox (one long poll at a time, for the life of the process: a set costs no
+  control traffic): ``cancel`` stops the set, killing the running command's process
+  group, and ``restart <datum>`` fails the running attempt "restarted by request" by
+  killing its command's process group; the worker stays warm. A Python call cannot be
+  interrupted from inside its process: for ``cancel``, ``restart`` and ``kill <datum>``
+  (the driver's verdict on a ``datum_timeout``) during a Python call the worker kills
+  itself, and the driver carries on as after any worker death, as the local executor
+  does;
+- records the process group of the command it runs in a file named after its pid
+  (:func:`pgid_file`), so that if the worker dies (killed, cancelled, out of memory) the
+  driver's :func:`reap` task on the same node can kill the group it left behind. Under
+  the bubblewrap sandbox ``--die-with-parent`` does that already;
+- sets, for the duration of the set, the environment variables the executor forwards
+  (``forward_env``) and adds the driver's code directories that exist here to
+  ``sys.path``.
+
+The worker's fds 1 and 2 are captured per datum (:class:`~loxo.execution.capture.FdCapture`,
+installed once per process), so a Python transform's output lands in its datum's logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from .capture import FdCapture
+from .control import DatumControl
+from .runtime import Resume, run_datum
+from .task import DatumResult, LogLine, TaskSet
+
+CONTROL_POLL = 60.0  # seconds one long poll of the control mailbox may wait
+REPORT_TIMEOUT = 30.0  # seconds an attempt waits for its report to be delivered, at most
+
+_capture: FdCapture | None = None
+_capture_lock = threading.Lock()
+_listener: _Listener | None = None
+_listener_lock = threading.Lock()
+
+
+class Post(Protocol):
+    def __call__(self, event: tuple[Any, ...], *, sync: bool = False) -> None: ...
+
+
+def pgid_file(pid: int) -> Path:
+    """Where worker ``pid`` records the process group of the command it is running."""
+    return Path(tempfile.gettempdir(), f"loxo-ray-{os.getuid()}", f"{pid}.pgid")
+
+
+def control_key(node: str, pid: int) -> str:
+    """The mailbox that worker ``pid`` of ``node`` reads control messages from."""
+    return f"control-{node}-{pid}"
+
+
+def run_set(
+    ts: TaskSet,
+    resumes: dict[str, Resume],
+    board: Any,
+    key: str,
+    reports: str,
+    env: Mapping[str, str | None],
+    code_paths: Sequence[str],
+) -> list[DatumResult]:
+    """Run the datums of ``ts`` (this task's ``key``), reporting to mailbox ``reports``."""
+    import ray
+
+    node = ray.get_runtime_context().get_node_id()
+    label = f"{node[:12]}/{socket.gethostname()}:{os.getpid()}"
+
+    def post(event: tuple[Any, ...], *, sync: bool = False) -> None:
+        # reports are best effort (the task's return value is the record): a board or a
+        # node going away must not fail the datum being reported
+        try:
+            ref = board.put.remote(reports, (key, *event))
+            if sync:
+                ray.get(ref, timeout=REPORT_TIMEOUT)
+        except Exception:
+            pass
+
+    pgid_file(os.getpid()).unlink(missing_ok=True)  # a dead namesake's: we run no command yet
+    state = _listen(board, node).start_set(key)
+    python = bool(ts.transform.python)
+    results: list[DatumResult] = []
+    try:
+        with _environment(env, code_paths):
+            for task in ts.datums:
+                control = _ReportingControl(task.datum_id, post, state, node, python)
+                if not state.begin(control):
+                    break
+                result = run_datum(
+                    ts,
+                    task,
+                    control=control,
+                    resume=resumes.get(task.datum_id),
+                    capture=_fd_capture(),
+                    threaded_python=False,
+                )
+                if not state.end():
+                    break
+                result.worker = label
+                results.append(result)
+                if task is not ts.datums[-1]:  # the last one comes with the return value
+                    post(("result", result))
+    finally:
+        state.end_set()
+    return results
+
+
+def reap(pid: int, timeout: float = 30.0) -> bool:
+    """Once worker ``pid`` is gone, kill the command process group it left behind (runs
+    as a Ray task on that worker's node); True if there was one."""
+    end = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < end:
+        time.sleep(0.02)
+    path = pgid_file(pid)
+    try:
+        pgid, started = (int(x) for x in path.read_text().split())
+    except (OSError, ValueError):
+        return False
+    path.unlink(missing_ok=True)
+    # A group's ID stays taken while any process is in the group: if the leader is gone,
+    # what is left in group ``pgid`` is the command's; if a process of that ID lives but
+    # started at another time, the ID was recycled (the group is gone): leave it alone.
+    leader = _start_time(pgid)
+    if leader is not None and leader != started:
+        return False
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    return True
+
+
+def _start_time(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks since boot), None if it does not exist."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class _ReportingControl(DatumControl):
+    """Reports attempts to the driver; records the running command's process group."""
+
+    def __init__(self, datum_id: str, post: Post, state: _SetState, node: str, python: bool):
+        super().__init__(datum_id)
+        self._post, self._state, self._node, self._python = post, state, node, python
+        self._pgid_file = pgid_file(os.getpid())
+
+    def on_attempt(
+        self, attempt: int, python_timeout: float | None, logs: Sequence[LogLine]
+    ) -> None:
+        self._state.python = self._python
+        where = (self._node, os.getpid())
+        report = (self.datum_id, attempt, *where, self._python, python_timeout, list(logs))
+        self._post(("attempt", *report), sync=True)
+
+    def on_attempt_end(self, attempt: int) -> None:
+        self._state.python = False
+        self._post(("attempt_end", self.datum_id))
+
+    def on_process(self, pgid: int | None) -> None:
+        # the runtime reports the end before it reaps the group's leader: the file never
+        # names a group whose ID may have been recycled
+        if pgid is None:
+            self._pgid_file.unlink(missing_ok=True)
+        else:
+            self._pgid_file.parent.mkdir(mode=0o700, exist_ok=True)
+            self._pgid_file.write_text(f"{pgid} {_start_time(pgid) or 0}")
+
+
+class _SetState:
+    """The set this worker runs (its task key), for the control thread: the running datum,
+    whether a Python call (which only the worker's death stops) is in progress."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.lock = threading.Lock()
+        self.current: DatumControl | None = None
+        self.python = False
+        self.cancelled = False
+        self.over = False
+
+    def begin(self, control: DatumControl) -> bool:
+        """``control``'s datum starts, unless the set was cancelled."""
+        with self.lock:
+            self.current, self.python = control, False
+            return not self.cancelled
+
+    def end(self) -> bool:
+        """The datum ended; False if the set was cancelled meanwhile."""
+        with self.lock:
+            self.current, self.python = None, False
+            return not self.cancelled
+
+    def end_set(self) -> None:
+        with self.lock:
+            self.over, self.current = True, None
+
+    def obey(self, message: tuple[Any, ...]) -> None:
+        """``("cancel", key)``, ``("restart", key, datum)`` or ``("kill", key, datum)``."""
+        with self.lock:
+            if self.over:
+                return
+            current, python = self.current, self.python
+            if message[0] == "cancel":
+                self.cancelled = True
+        if current is None:
+            return
+        if message[0] == "cancel":
+            if python:
+                _die()
+            current.cancel()
+        elif message[0] in ("restart", "kill") and current.datum_id == message[2]:
+            if python:
+                _die()
+            if message[0] == "restart":
+                current.kill()
+
+
+class _Listener:
+    """This worker process's control thread: one long poll of its mailbox at a time, for
+    as long as the process lives (so a set costs no control traffic of its own)."""
+
+    def __init__(self, board: Any, node: str) -> None:
+        self.board, self.key = board, control_key(node, os.getpid())
+        self.lock = threading.Lock()
+        self.state: _SetState | None = None
+        threading.Thread(target=self._loop, name="loxo-ray-control", daemon=True).start()
+
+    def start_set(self, key: str) -> _SetState:
+        with self.lock:
+            self.state = _SetState(key)
+            return self.state
+
+    def _loop(self) -> None:
+        import ray
+
+        while True:
+            try:
+                messages = ray.get(self.board.take.remote(self.key, CONTROL_POLL))
+            except Exception:  # the board is gone: wait for a set to bring the new one
+                time.sleep(1.0)
+                continue
+            for message in messages:
+                with self.lock:
+                    state = self.state
+                if state is not None and state.key == message[1]:  # not for an earlier set
+                    state.obey(message)
+
+
+def _listen(board: Any, node: str) -> _Listener:
+    """The process's control thread, started by its first set (reading ``board``)."""
+    global _listener
+    with _listener_lock:
+        if _listener is None:
+            _listener = _Listener(board, node)
+        _listener.board = board  # the driver's current board
+        return _listener
+
+
+def _die() -> None:
+    """End this worker now (a Python call cannot be stopped otherwise); Ray replaces it."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _environment(env: Mapping[str, str | None], code_paths: Sequence[str]) -> Iterator[None]:
+    """``env`` set (None: unset) in ``os.environ`` while the set runs; the driver's code
+    directories that exist here appended to ``sys.path`` (for good: imports stay warm)."""
+    for path in code_paths:
+        if path not in sys.path and os.path.isdir(path):
+            sys.path.append(path)
+    saved = {name: os.environ.get(name) for name in env}
+    _apply(env)
+    try:
+        yield
+    finally:
+        _apply(saved)
+
+
+def _apply(env: Mapping[str, str | None]) -> None:
+    for name, value in env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def _fd_capture() -> FdCapture:
+    global _capture
+    with _capture_lock:
+        if _capture is None:
+            _capture = FdCapture()
+        return _capture

@@ -1,0 +1,336 @@
+"""The Ray executor on a real two-node Ray cluster on loopback (:mod:`tests.raycluster`).
+
+One cluster serves the whole module (a head and a second node, 2 CPUs each, token
+authentication, private temp dir); this process is its driver. The executor passes the
+shared contract, then what only a cluster shows: datums spread over both nodes, a worker
+process or a whole node killed mid-datum, resources Ray must honour or refuse at once,
+and pipelines run end to end through the client and the ``loxo`` CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ray")
+
+import loxo
+from loxo.execution.ray_executor import RayExecutor
+from loxo.execution.task import DatumResult, DatumState, Transform
+from loxo.pps.model import JobState
+from loxo.storage.registry import open_store
+from tests.raycluster import RayCluster, client_available, free_port, ray_cluster
+
+from .builders import Background, Datums, by_id, lines, live_processes_matching, sh, wait_for
+from .contract import PY, ExecutorContract
+
+__all__ = ["ray_cluster"]  # the fixture, for pytest
+
+FORWARD = ("LOXO_SANDBOX", "LOXO_SCRATCH")  # the contract pins these per test
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def nodes_of(results: Iterable[DatumResult]) -> set[str]:
+    """The node-ID prefixes in the results' ``worker`` labels (``<node>/<host>:<pid>``)."""
+    return {r.worker.split("/", 1)[0] for r in results}
+
+
+def head_node_id() -> str:
+    import ray
+
+    return next(n["NodeID"] for n in ray.nodes() if "node:__internal_head__" in n["Resources"])
+
+
+class TestRayExecutor(ExecutorContract):
+    @pytest.fixture
+    def executor(self, ray_cluster: RayCluster) -> Iterator[RayExecutor]:
+        with RayExecutor(ray_cluster.address, forward_env=FORWARD) as ex:
+            yield ex
+
+    # --- placement -----------------------------------------------------------------------
+
+    def test_datums_run_on_both_nodes(self, executor: RayExecutor, d: Datums) -> None:
+        sets = [d.set(sh("sleep 0.4"), [d.simple(f"d{i}")]) for i in range(8)]
+        results = list(executor.run(sets, parallelism=4))  # 4 CPUs: 2 per node
+        assert len(results) == 8 and all(r.state == DatumState.SUCCESS for r in results)
+        assert nodes_of(results) == {n[:12] for n in executor.node_ids()}
+
+    def test_cpu_request_is_a_ray_resource(self, executor: RayExecutor, d: Datums) -> None:
+        # each node has 2 CPUs: two sets asking for 2 run at once only on different nodes
+        t = sh("sleep 0.5")
+        sets = [d.set(t, [d.simple(f"d{i}")], resources=(("cpu", 2.0),)) for i in range(2)]
+        results = list(executor.run(sets, parallelism=2))
+        assert len(nodes_of(results)) == 2
+        [a, b] = results
+        assert a.started < b.finished and b.started < a.finished  # they overlapped
+
+    # --- resources no node has -----------------------------------------------------------
+
+    @pytest.mark.parametrize(
+        ("resources", "message"),
+        [
+            ((("gpu", 64.0),), "they ask for gpu=64; the largest of its 2 live node(s) has gpu=0"),
+            ((("memory", 2.0**50),), "they ask for memory=1.05e+06GiB"),
+            ((("cpu", 3.0),), "the largest of its 2 live node(s) has cpu=2"),
+        ],
+    )
+    def test_a_request_no_node_can_meet_fails_at_once(
+        self, executor: RayExecutor, d: Datums, resources: tuple, message: str
+    ) -> None:
+        ts = d.set(sh("true"), [d.simple("d1"), d.simple("d2")], resources=resources)
+        start = time.monotonic()
+        rs = by_id(executor.run([ts, d.set(sh("true"), [d.simple("ok")])], parallelism=2))
+        assert time.monotonic() - start < 10
+        assert rs["ok"].state == DatumState.SUCCESS
+        for datum in ("d1", "d2"):
+            r = rs[datum]
+            assert (r.state, r.attempts) == (DatumState.FAILED, 0)
+            assert r.error.startswith("no node of the Ray cluster can ever run these datums")
+            assert message in r.error and "add a Ray node" in r.error
+            assert lines(r, "system") == [r.error]
+
+    # --- workers and nodes dying ---------------------------------------------------------
+
+    def test_killed_worker_is_replaced_and_its_set_retried(
+        self, executor: RayExecutor, d: Datums, tmp_path: Path
+    ) -> None:
+        t = Transform(
+            python=f"{PY}:once_slow",
+            env=(("MARKER", str(tmp_path / "m")), ("PIDFILE", str(tmp_path / "pid"))),
+        )
+        # d0 finishes, d1 is running when its worker dies, d2 has not started
+        (tmp_path / "m-d0").touch()
+        (tmp_path / "m-d2").touch()
+        ts = d.set(t, [d.simple("d0"), d.simple("d1"), d.simple("d2")], datum_tries=3)
+        run = Background(executor, [ts])
+        victim = int(wait_for(tmp_path / "pid-d1", timeout=30))
+        os.kill(victim, signal.SIGKILL)
+        run.join(30)
+        rs = by_id(run.results)  # exactly one result per datum
+        assert set(rs) == {"d0", "d1", "d2"}
+        assert all(r.state == DatumState.SUCCESS for r in rs.values()), rs
+        assert rs["d1"].attempts == 2
+        assert "attempt 1 of 3 failed: the Ray worker died (WorkerCrashedError)" in lines(
+            rs["d1"], "system"
+        )
+        assert d.output(rs["d1"])["/d1"].decode() != str(victim)
+
+    def test_a_killed_worker_leaves_no_command_behind(
+        self, executor: RayExecutor, d: Datums, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("LOXO_SANDBOX", "0")  # no bwrap --die-with-parent to help
+        token = f"{time.time_ns() % 10**9}"
+        pidfile = tmp_path / "worker-pid"
+        t = sh(
+            f"if [ -e {tmp_path}/again ]; then echo ok > /pfs/out/x; "
+            f"else touch {tmp_path}/again; echo $PPID > {pidfile}; sleep 60.{token}; fi"
+        )
+        run = Background(executor, [d.set(t, [d.simple("d1")], datum_tries=2)])
+        victim = int(wait_for(pidfile, timeout=30))
+        end = time.monotonic() + 10
+        while not live_processes_matching(f"sleep 60.{token}") and time.monotonic() < end:
+            time.sleep(0.02)
+        os.kill(victim, signal.SIGKILL)  # the Ray worker; its command lives on, orphaned
+        run.join(30)
+        [r] = run.results
+        assert (r.state, r.attempts) == (DatumState.SUCCESS, 2), (r.error, r.logs)
+        end = time.monotonic() + 10  # the reaper task on the worker's node kills the group
+        while live_processes_matching(f"sleep 60.{token}") and time.monotonic() < end:
+            time.sleep(0.05)
+        assert live_processes_matching(f"sleep 60.{token}") == []
+
+    def test_a_datum_that_always_kills_its_worker_fails(
+        self, executor: RayExecutor, d: Datums
+    ) -> None:
+        [r] = executor.run([d.set(Transform(python=f"{PY}:die"), [d.simple("d1")], datum_tries=2)])
+        assert (r.state, r.attempts) == (DatumState.FAILED, 2)
+        assert r.error == "the Ray worker died (WorkerCrashedError)"
+
+    def test_a_node_dying_mid_set(
+        self, executor: RayExecutor, d: Datums, ray_cluster: RayCluster, tmp_path: Path
+    ) -> None:
+        """Kill the second node while it runs datums: its sets finish on the head, every
+        datum has one result and the outputs are a clean run's. (A node joins again.)"""
+        head = head_node_id()
+        t = sh(
+            'echo "$PACH_DATUM_ID" > /pfs/out/$PACH_DATUM_ID; '
+            f"touch {tmp_path}/started-$PACH_DATUM_ID; sleep 1"
+        )
+        sets = [d.set(t, [d.simple(f"s{s}d{i}") for i in range(2)]) for s in range(4)]
+        run = Background(executor, sets, parallelism=4)
+        end = time.monotonic() + 30
+        while len(list(tmp_path.glob("started-*"))) < 4 and time.monotonic() < end:
+            time.sleep(0.05)
+        killed = ray_cluster.kill_node()
+        try:
+            run.join(60)
+        finally:
+            ray_cluster.add_node()
+        rs = by_id(run.results)
+        assert set(rs) == {f"s{s}d{i}" for s in range(4) for i in range(2)}
+        assert all(r.state == DatumState.SUCCESS for r in rs.values()), rs
+        assert {r.datum_id: d.output(r) for r in rs.values()} == {
+            k: {f"/{k}": f"{k}\n".encode()} for k in rs
+        }
+        retried = [r for r in rs.values() if r.attempts > 1]
+        assert retried, "no datum was running on the killed node"
+        assert all(r.worker.startswith(head[:12]) for r in retried)
+        assert killed[:12] not in nodes_of(retried)
+
+
+# --- end to end ----------------------------------------------------------------------------
+
+
+AWS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE")
+AWS += ("AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED")
+
+
+def test_workers_read_and_write_s3_directly(
+    ray_cluster: RayCluster, s3_bucket: str, tmp_path: Path
+) -> None:
+    """Inputs on a real S3 server on loopback; Ray workers (given the credentials with
+    ``forward_env``, as a cluster's pods would have them) fetch them and write their outputs
+    there themselves; the driver reads the outputs back from S3."""
+    store = open_store(f"s3://{s3_bucket}/ray")
+    d = Datums(store, tmp_path)  # type: ignore[arg-type]
+    python = d.set(
+        Transform(python=f"{PY}:copy"),
+        [d.task(f"p{i}", d.input("in", "/d", {"/d/x": b"X%d" % i})) for i in range(3)],
+    )
+    command = d.set(sh('tr a-z A-Z < "$in" > /pfs/out/up'), [d.simple(f"c{i}") for i in range(3)])
+    with RayExecutor(ray_cluster.address, forward_env=AWS) as ex:
+        rs = by_id(ex.run([python, command], parallelism=2))
+    assert all(r.state == DatumState.SUCCESS for r in rs.values()), rs
+    for i in range(3):
+        assert d.output(rs[f"p{i}"]) == {"/in/x": b"X%d" % i}
+        assert d.output(rs[f"c{i}"]) == {"/up": b"HELLO\n"}
+        assert rs[f"c{i}"].download_bytes == 6 and rs[f"c{i}"].upload_bytes == 6
+
+
+UPPER = 'set -e; for f in /pfs/words/*; do tr a-z A-Z < "$f" > "/pfs/out/${f##*/}"; done; sleep 0.3'
+
+
+def test_pipeline_through_the_client(
+    ray_cluster: RayCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOXO_EXECUTOR", "ray")
+    monkeypatch.setenv("LOXO_RAY_ADDRESS", ray_cluster.address)
+    with loxo.Client(tmp_path / "home") as c:
+        c.create_repo("words")
+        spec = {
+            "pipeline": {"name": "upper"},
+            "input": {"pfs": {"repo": "words", "glob": "/*"}},
+            "transform": {"cmd": ["sh", "-c", UPPER]},
+            "parallelism_spec": {"constant": 4},
+        }
+        c.create_pipeline(json.dumps(spec))
+        words = {f"/w{i}": f"word {i}\n" for i in range(12)}
+        with c.modify_file("words@master") as mf:
+            for path, text in words.items():
+                mf.put_file(path, text.encode())
+        c.drive()
+        [job] = c.list_job("upper")
+        assert (job.state, job.data_processed) == (JobState.SUCCESS, 12), job.reason
+        out = {e.path: c.get_file("upper@master", e.path) for e in c.walk_files("upper@master")}
+        assert out == {p: t.upper().encode() for p, t in words.items()}
+        workers = {d.worker.split("/", 1)[0] for d in c.list_datum("upper", job.id)}
+        assert len(workers) == 2  # both nodes took part
+
+
+def test_example_through_the_cli(ray_cluster: RayCluster, tmp_path: Path) -> None:
+    """``examples/python-transform`` as a user runs it, each ``loxo`` command its own Ray
+    driver connecting through ``LOXO_RAY_ADDRESS``; a ``transform.python`` module found
+    through the driver's ``PYTHONPATH``."""
+    home = tmp_path / "home"
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("LOXO_NO_WAIT", "LOXO_EXECUTOR")},
+        **ray_cluster.driver_env(),
+        "LOXO_HOME": str(home),
+        "LOXO_EXECUTOR": "ray",
+        "LOXO_RAY_ADDRESS": ray_cluster.address,
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+    }
+    r = subprocess.run(
+        ["bash", str(EXAMPLES / "python-transform" / "run.sh")],
+        env=env, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert r.returncode == 0, f"run.sh failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
+    readings = tmp_path / "csv"
+    make_csv = str(EXAMPLES / "python-transform" / "make_csv.py")
+    for extra in ((), ("--extra",)):
+        subprocess.run([sys.executable, make_csv, str(readings), *extra], check=True)
+    with loxo.Client(home) as c:
+        jobs = c.list_job("stats")[::-1]
+        assert [(j.state, j.data_processed, j.data_skipped) for j in jobs] == [
+            (JobState.SUCCESS, 5, 0), (JobState.SUCCESS, 1, 5), (JobState.SUCCESS, 1, 6)
+        ]  # fmt: skip
+        outputs = {e.path: c.get_file("stats@master", e.path) for e in c.walk_files("stats@master")}
+        assert sorted(outputs) == sorted(f"/{p.stem}.json" for p in readings.iterdir())
+        for path in readings.iterdir():
+            rows = [line.split(",") for line in path.read_text().splitlines()[1:]]
+            got = json.loads(outputs[f"/{path.stem}.json"])
+            values = [float(row[1]) for row in rows]
+            assert got["temperature"]["mean"] == round(statistics.fmean(values), 2)
+        datums = [d for j in jobs for d in c.list_datum("stats", j.id) if d.state == "SUCCESS"]
+        assert all(d.worker.count("/") == 1 for d in datums)  # <node>/<host>:<pid>
+
+
+@pytest.mark.skipif(not client_available(), reason="Ray Client needs the ray[client] extra")
+def test_ray_client_address(ray_cluster: RayCluster, tmp_path: Path) -> None:
+    """A driver connecting with ``ray://``: the same executor through Ray Client."""
+    assert ray_cluster.client_address is not None
+    script = f"""
+import sys
+from loxo.execution.ray_executor import RayExecutor
+from loxo.execution.task import DatumState
+from loxo.storage.local import LocalStore
+sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+from tests.execution.builders import Datums, sh
+d = Datums(LocalStore({str(tmp_path / "store")!r}), None)
+sets = [d.set(sh("echo $PACH_DATUM_ID > /pfs/out/x"), [d.simple(f"d{{i}}")]) for i in range(4)]
+with RayExecutor({ray_cluster.client_address!r}) as ex:
+    rs = list(ex.run(sets, parallelism=2))
+assert sorted(r.datum_id for r in rs) == ["d0", "d1", "d2", "d3"], rs
+assert all(r.state == DatumState.SUCCESS for r in rs), rs
+assert all(d.output(r) == {{"/x": r.datum_id.encode() + b"\\n"}} for r in rs)
+print("ok")
+"""
+    env = {**os.environ, **ray_cluster.driver_env()}
+    r = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout + r.stderr
+
+
+def test_an_unreachable_address_fails_in_seconds(tmp_path: Path) -> None:
+    script = """
+from loxo.errors import PreconditionError
+from loxo.execution.ray_executor import RayExecutor
+from loxo.execution.task import DatumTask, TaskSet, Transform
+t = Transform(cmd=("true",))
+ts = TaskSet("j", "p", "default", "c", t, "file:///nowhere", (DatumTask("d", ()),))
+try:
+    list(RayExecutor().run([ts]))
+except PreconditionError as e:
+    print(e)
+"""
+    env = {**os.environ, "LOXO_RAY_ADDRESS": f"127.0.0.1:{free_port()}"}
+    start = time.monotonic()
+    r = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert time.monotonic() - start < 20
+    assert r.stdout.startswith(
+        f"cannot reach the Ray cluster at '{env['LOXO_RAY_ADDRESS']}' (Connection refused)"
+    ), r.stdout + r.stderr
+    assert "set LOXO_RAY_ADDRESS to its address" in r.stdout
