@@ -29,6 +29,7 @@ from loxo.execution.task import DatumResult, DatumState, Transform
 from loxo.pps.model import JobState
 from loxo.storage.registry import open_store
 from tests.raycluster import RayCluster, client_available, free_port, ray_cluster
+from tests.s3server import S3Server
 
 from .builders import Background, Datums, by_id, lines, live_processes_matching, sh, wait_for
 from .contract import PY, ExecutorContract
@@ -195,12 +196,12 @@ AWS += ("AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED")
 
 
 def test_workers_read_and_write_s3_directly(
-    ray_cluster: RayCluster, s3_bucket: str, tmp_path: Path
+    ray_cluster: RayCluster, s3_server: S3Server, s3_bucket: str, tmp_path: Path
 ) -> None:
     """Inputs on a real S3 server on loopback; Ray workers (given the credentials with
     ``forward_env``, as a cluster's pods would have them) fetch them and write their outputs
     there themselves; the driver reads the outputs back from S3."""
-    store = open_store(f"s3://{s3_bucket}/ray")
+    store = open_store(f"s3://{s3_bucket}/ray?endpoint={s3_server.endpoint}")
     d = Datums(store, tmp_path)  # type: ignore[arg-type]
     python = d.set(
         Transform(python=f"{PY}:copy"),
