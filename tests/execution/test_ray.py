@@ -28,7 +28,7 @@ from loxo.execution.ray_executor import RayExecutor
 from loxo.execution.task import DatumResult, DatumState, Transform
 from loxo.pps.model import JobState
 from loxo.storage.registry import open_store
-from tests.raycluster import RayCluster, client_available, free_port, ray_cluster
+from tests.raycluster import RayCluster, free_port, ray_cluster
 from tests.s3server import S3Server
 
 from .builders import Background, Datums, by_id, lines, live_processes_matching, sh, wait_for
@@ -286,7 +286,6 @@ def test_example_through_the_cli(ray_cluster: RayCluster, tmp_path: Path) -> Non
         assert all(d.worker.count("/") == 1 for d in datums)  # <node>/<host>:<pid>
 
 
-@pytest.mark.skipif(not client_available(), reason="Ray Client needs the ray[client] extra")
 def test_ray_client_address(ray_cluster: RayCluster, tmp_path: Path) -> None:
     """A driver connecting with ``ray://``: the same executor through Ray Client."""
     assert ray_cluster.client_address is not None
