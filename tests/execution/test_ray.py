@@ -334,3 +334,38 @@ except PreconditionError as e:
         f"cannot reach the Ray cluster at '{env['LOXO_RAY_ADDRESS']}' (Connection refused)"
     ), r.stdout + r.stderr
     assert "set LOXO_RAY_ADDRESS to its address" in r.stdout
+
+
+# --- resources, without a cluster ----------------------------------------------------------
+
+
+def test_resources_map_to_ray_options() -> None:
+    from loxo.execution.ray_resources import demand, task_options
+
+    options = task_options((("cpu", 2.0), ("disk", 1e9), ("gpu", 1.0), ("memory", 2.0**30)))
+    assert options == {"num_cpus": 2.0, "num_gpus": 1.0, "memory": 1 << 30}
+    assert demand(options) == {"cpu": 2.0, "memory": 2.0**30, "gpu": 1.0}
+    assert demand(task_options(())) == {"cpu": 1.0}  # Ray's default for a task
+    assert demand(task_options((("cpu", 0.0),))) == {}
+
+
+def test_unsatisfiable_names_what_no_node_has() -> None:
+    from loxo.execution.ray_resources import unsatisfiable
+
+    nodes = [
+        {"Alive": True, "Resources": {"CPU": 8.0, "memory": 2.0**34}},
+        {"Alive": True, "Resources": {"CPU": 2.0, "GPU": 1.0, "memory": 2.0**33}},
+        {"Alive": False, "Resources": {"CPU": 64.0, "GPU": 8.0}},  # dead nodes do not count
+    ]
+    assert unsatisfiable({"cpu": 8.0}, nodes) is None
+    assert unsatisfiable({"cpu": 2.0, "gpu": 1.0}, nodes) is None
+    why = unsatisfiable({"cpu": 1.0, "gpu": 2.0}, nodes)
+    assert (
+        why is not None and "they ask for gpu=2; the largest of its 2 live node(s) has gpu=1" in why
+    )
+    why = unsatisfiable({"cpu": 4.0, "gpu": 1.0}, nodes)
+    assert why is not None and why.startswith("no single node of the Ray cluster has cpu=4, gpu=1")
+    assert "cpu=8, gpu=0; cpu=2, gpu=1" in why
+    assert unsatisfiable({"cpu": 1.0}, []) == (
+        "the Ray cluster has no live node to run datums asking for cpu=1"
+    )

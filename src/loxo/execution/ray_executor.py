@@ -88,6 +88,7 @@ BOARD_WAIT = 10.0  # how long one long poll of the run's mailbox may wait (s)
 NODES_TTL = 10.0  # how long the list of nodes is trusted by the feasibility check (s)
 FRUITLESS = 3  # a set's task dying this many times in a row before running a datum fails it
 GRACE = 3.0  # how long a worker has to obey a cancel or kill before Ray kills it (s)
+UNSTARTED_GRACE = 0.5  # how long a cancelled set may take to report its start (s)
 
 
 @dataclass(eq=False)
@@ -223,22 +224,21 @@ class RayExecutor(Executor):
             self._end_run(run)
 
     def cancel(self, job_id: str) -> None:
+        now = time.monotonic()
         with self._lock:
-            started, waiting = [], []
+            started = []
             for run in self._runs:
                 run.cancelled_jobs.add(job_id)
                 for s in run.sets.values():
                     if s.ts.job_id == job_id and not s.cancelled:
                         s.cancelled = True
-                        if s.pid:  # running: the worker stops it, stays warm (or is killed)
-                            s.escalate_at = time.monotonic() + GRACE
+                        if s.pid:  # running: the worker stops it and stays warm
+                            s.escalate_at = now + GRACE
                             started.append(s)
-                        else:
-                            waiting.append(s)
+                        else:  # told when it reports its start; else dropped from Ray's queue
+                            s.escalate_at = now + UNSTARTED_GRACE
         for s in started:
             self._tell(s, ("cancel",))
-        for s in waiting:  # no user code started yet: drop it from Ray's queue, or kill it
-            _force_cancel(s.ref)
 
     def restart_datum(self, job_id: str, datum_id: str) -> bool:
         with self._lock:
@@ -391,6 +391,7 @@ class RayExecutor(Executor):
 
     def _on_reports(self, run: _Run, reports: list[tuple[Any, ...]]) -> list[DatumResult]:
         results: list[DatumResult] = []
+        tell: list[_Set] = []
         now = time.monotonic()
         with self._lock:
             for key, kind, *rest in reports:
@@ -398,6 +399,9 @@ class RayExecutor(Executor):
                 if s is None:  # from a task that has ended: its return value counted
                     continue
                 if kind == "attempt":
+                    if s.cancelled and not s.pid:  # cancelled before it reported its start
+                        s.escalate_at = now + GRACE
+                        tell.append(s)
                     s.datum, s.attempt, s.node, s.pid, s.python, timeout, s.logs = rest
                     s.progressed = True
                     s.timeout = timeout or 0.0
@@ -414,6 +418,8 @@ class RayExecutor(Executor):
                     if r.datum_id not in s.done and not s.cancelled:
                         s.done.add(r.datum_id)
                         results.append(r)
+        for s in tell:
+            self._tell(s, ("cancel",))
         return results
 
     def _enforce_deadlines(self, run: _Run) -> None:
