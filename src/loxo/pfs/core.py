@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import msgpack
 
@@ -214,8 +213,3 @@ class Core:
         if not is_commit_id(text):
             raise InvalidRef(text, "expected a 32-character lowercase hex commit ID")
         return CommitID(text)
-
-
-def row_args(values: dict[str, Any]) -> tuple[str, list[Any]]:
-    cols = ", ".join(values)
-    return cols, list(values.values())

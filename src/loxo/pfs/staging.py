@@ -9,7 +9,7 @@ Pure apart from reads of the immutable base fileset.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import msgpack
 
@@ -111,7 +111,3 @@ def fold(base: FilesetReader, ops: Iterable[Op]) -> dict[str, FileEntry | None]:
         else:  # pragma: no cover - ops are made by this package only
             raise ValueError(f"unknown op {op.kind!r}")
     return changes
-
-
-def sorted_changes(changes: dict[str, FileEntry | None]) -> list[tuple[str, Any]]:
-    return sorted(changes.items())
