@@ -237,7 +237,9 @@ class _DatumRun:
         t, layout = self.ts.transform, self.layout
         workdir = layout.rewrite(t.working_dir) if t.working_dir else ""
         if layout.sandboxed:
-            argv = layout.wrap(list(cmd), t.working_dir or visible_cwd(os.getcwd()))
+            # another user may not reach the caller's directory: they start at the root
+            inherited = "/" if t.user else visible_cwd(os.getcwd())
+            argv = layout.wrap(list(cmd), t.working_dir or inherited)
             cwd = None
         else:
             argv, cwd = [layout.rewrite(a) for a in cmd], workdir or None
