@@ -8,7 +8,6 @@ import os
 import re
 import tarfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,12 +26,6 @@ from loxo.errors import (
     RepoNotFound,
 )
 from loxo.pfs.model import ChangeType, CommitState, FileType
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[loxo.Client]:
-    with loxo.Client(tmp_path / "home") as c:
-        yield c
 
 
 def gen(client: loxo.Client, ref: str, files: dict[str, bytes | str]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,6 @@ from loxo.pps.model import JobState
 from loxo.pps.spec import parse_specs
 
 COPY = ["sh", "-c", "cp -r /pfs/in/* /pfs/out/"]
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[loxo.Client]:
-    with loxo.Client(tmp_path / "home") as c:
-        yield c
 
 
 def spec(name: str, input: dict, cmd: list[str] | None = None, **extra: object) -> str:
@@ -196,8 +189,8 @@ def test_zero_datums_every_job_and_stop_start(client: loxo.Client) -> None:
 
 
 def test_python_transform(client: loxo.Client, tmp_path: Path) -> None:
-    mod = tmp_path / "mods" / "upper_mod.py"
-    mod.parent.mkdir()
+    mod = tmp_path / "mods" / "upper_mod.py"  # on the server's path too (see conftest)
+    mod.parent.mkdir(exist_ok=True)
     mod.write_text(
         "def run(datum):\n"
         "    for name, path in datum.inputs.items():\n"

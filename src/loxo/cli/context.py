@@ -26,10 +26,20 @@ class Session:
     Unless ``wait`` is off (``--no-wait``), opening the client first runs the jobs left
     pending, and :meth:`settle` runs the jobs a command started."""
 
-    def __init__(self, home: str | None, *, store: str | None = None, wait: bool = True) -> None:
+    def __init__(
+        self,
+        home: str | None,
+        *,
+        store: str | None = None,
+        wait: bool = True,
+        address: str | None = None,
+        executor: str | None = None,
+        ray_address: str | None = None,
+    ) -> None:
         self.home = home
         self.store = store
         self.wait = wait
+        self.address, self.executor, self.ray_address = address, executor, ray_address
         self._client: Client | None = None
 
     @property
@@ -44,7 +54,13 @@ class Session:
     def open_client(self) -> Client:
         """The client, as is: pending jobs stay pending."""
         if self._client is None:
-            self._client = Client(self.home, store_url=self.store)
+            self._client = Client(
+                self.home,
+                store_url=self.store,
+                address=self.address,
+                executor=self.executor,
+                ray_address=self.ray_address,
+            )
         return self._client
 
     def settle(self) -> None:

@@ -36,6 +36,7 @@ from . import (
     pipeline_cmds,
     pipeline_spec_cmds,
     repo_cmds,
+    serve_cmds,
     verbs,
 )
 from .context import Session
@@ -77,8 +78,38 @@ _COMMAND_MODULES = (
     show_envvar=True,
     help="Do not run pipeline jobs in this command: leave them pending for a later one.",
 )
+@click.option(
+    "--address",
+    envvar="LOXO_ADDRESS",
+    show_envvar=True,
+    metavar="URL",
+    help="Run commands on the loxo server at URL (http://host:port) instead of the "
+    "embedded store (default: the home's `config set address`).",
+)
+@click.option(
+    "--executor",
+    envvar="LOXO_EXECUTOR",
+    show_envvar=True,
+    metavar="NAME",
+    help="Where datums run: local (worker processes, the default), inline or ray.",
+)
+@click.option(
+    "--ray-address",
+    envvar="LOXO_RAY_ADDRESS",
+    show_envvar=True,
+    metavar="ADDR",
+    help="The Ray cluster of --executor ray (ray://host:10001 or host:6379).",
+)
 @click.pass_context
-def cli(ctx: click.Context, home: str | None, store: str | None, no_wait: bool) -> None:
+def cli(
+    ctx: click.Context,
+    home: str | None,
+    store: str | None,
+    no_wait: bool,
+    address: str | None,
+    executor: str | None,
+    ray_address: str | None,
+) -> None:
     """loxo: versioned data with Git-like repos, branches and commits, and pipelines that
     process it.
 
@@ -91,14 +122,21 @@ def cli(ctx: click.Context, home: str | None, store: str | None, no_wait: bool) 
     every pipeline is up to date (other commands first run any jobs left pending), unless
     --no-wait.
     """
-    session = Session(home, store=store, wait=not no_wait)
+    session = Session(
+        home,
+        store=store,
+        wait=not no_wait,
+        address=address,
+        executor=executor,
+        ray_address=ray_address,
+    )
     ctx.obj = session
     ctx.call_on_close(session.close)
 
 
 for _group in verbs.ALL:
     cli.add_command(_group)
-for _command in (*admin_cmds.COMMANDS, logs_cmds.logs):
+for _command in (*admin_cmds.COMMANDS, logs_cmds.logs, *serve_cmds.COMMANDS):
     cli.add_command(_command)
 
 

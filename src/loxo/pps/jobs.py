@@ -301,7 +301,8 @@ class JobOps(PFS):
             info = self.inspect_job(pipeline, job_id, project=project)
             if info.state.done:
                 return info
-            self.drive()  # type: ignore[attr-defined]
+            if getattr(self, "drives_inline", True):
+                self.drive()  # type: ignore[attr-defined]
             if deadline is not None and time.monotonic() > deadline:
                 raise LoxoError(f"job {pipeline}@{job_id} still {info.state} after {timeout}s")
             time.sleep(0.05)

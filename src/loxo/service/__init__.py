@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-import yaml
-
-from loxo.errors import ConflictError, InvalidArgumentError, StorageError
+from loxo.errors import ConflictError
+from loxo.execution.executor import Executor
+from loxo.execution.registry import executor_class, open_executor
 from loxo.pfs.api import PFS
 from loxo.pps import schema
 from loxo.pps.cron import CronOps
 from loxo.pps.datum_queries import DatumQueryOps
 from loxo.pps.driver import DriverOps, Progress
+
+from .config import read_config, setting, write_config
 
 
 def default_home() -> Path:
@@ -37,17 +40,40 @@ class Service(DriverOps, DatumQueryOps, CronOps):
         schema.install(self.db)
         self.head_hooks.append(self._on_head)
         self.executor_name = os.environ.get("LOXO_EXECUTOR", "local")
+        self.executor_options: dict[str, Any] = {}
+        # Embedded, whoever waits for a job runs it; under `loxo serve` the scheduler does,
+        # and waiting only polls.
+        self.drives_inline = True
 
     def drive(self, *, progress: Progress | None = None) -> list[tuple[str, str]]:
         """Commit due cron ticks, then run every runnable job until the DAG is quiet."""
         self.due_ticks()
         return super().drive(progress=progress)
 
+    def executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = open_executor(self.executor_name, **self.executor_options)
+        return self._executor
+
     @classmethod
-    def open_home(cls, home: str | Path | None = None, store_url: str | None = None) -> Service:
+    def open_home(
+        cls,
+        home: str | Path | None = None,
+        store_url: str | None = None,
+        *,
+        executor: str | None = None,
+        ray_address: str | None = None,
+    ) -> Service:
+        """The service of a home; the executor and Ray address come from the arguments,
+        else ``$LOXO_EXECUTOR`` / ``$LOXO_RAY_ADDRESS``, else the home's config."""
         home = Path(home or default_home()).expanduser()
         svc = cls.open(home, home_store(home, store_url or os.environ.get("LOXO_STORE")))
         assert isinstance(svc, Service)
+        svc.executor_name = setting(home, "executor", executor) or "local"
+        executor_class(svc.executor_name)  # an unknown name or a missing extra fails now
+        address = setting(home, "ray_address", ray_address)
+        if svc.executor_name == "ray" and address:
+            svc.executor_options = {"address": address}
         return svc
 
 
@@ -55,14 +81,7 @@ def home_store(home: Path, wanted: str | None) -> str | None:
     """The object-store URL of ``home``: the one its ``config.yaml`` records, else ``wanted``
     (then recorded there); None for the home's own ``objects/`` directory. A URL naming
     another store than the home's is a :class:`ConflictError`."""
-    path = home / "config.yaml"
-    try:
-        config = yaml.safe_load(path.read_text()) if path.exists() else {}
-    except (OSError, yaml.YAMLError) as err:
-        raise InvalidArgumentError(f"cannot read the loxo config {path}: {err}") from err
-    if not isinstance(config, dict):
-        raise InvalidArgumentError(f"the loxo config {path} must be a mapping (store: URL)")
-    recorded = config.get("store")
+    recorded = read_config(home).get("store")
     if recorded:
         if wanted and wanted.split("?")[0].rstrip("/") != recorded.split("?")[0].rstrip("/"):
             raise ConflictError(
@@ -77,13 +96,7 @@ def home_store(home: Path, wanted: str | None) -> str | None:
             f"the loxo home {home} keeps its objects in {home / 'objects'}; it cannot move "
             f"to {wanted}: use a new home for that store"
         )
-    tmp = path.with_name(f".config.yaml.{os.getpid()}")
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(yaml.safe_dump({**config, "store": wanted}))
-        tmp.replace(path)
-    except OSError as err:
-        raise StorageError(f"cannot record the object store in {path}: {err}") from err
+    write_config(home, {"store": wanted})
     return wanted
 
 
