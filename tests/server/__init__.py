@@ -1,0 +1,1 @@
+"""Tests of loxo's server doors."""
