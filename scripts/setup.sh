@@ -3,13 +3,22 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY="${PYTHON:-python3}"
-# bubblewrap gives each datum its own /pfs (Debian package); without it loxo falls back to
-# rewritten paths. Installed when we can (root with apt), never required.
-if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
-    && [ "$(id -u)" = 0 ]; then
-    echo "installing bubblewrap (apt-get)" >&2
-    { apt-get update -qq && apt-get install -y -qq bubblewrap; } >/dev/null 2>&1 \
-        || echo "bubblewrap could not be installed: datums run without the sandbox" >&2
+# Debian packages, installed when missing and we can (root with apt), never required:
+# bubblewrap gives each datum its own /pfs (without it loxo falls back to rewritten paths);
+# chromium runs the web console's end-to-end tests and nodejs + npm its build check
+# (tests/console; those skip without them, except under CI).
+apt_wanted=()
+command -v bwrap >/dev/null 2>&1 || apt_wanted+=(bubblewrap)
+command -v chromium >/dev/null 2>&1 || apt_wanted+=(chromium)
+{ command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || apt_wanted+=("nodejs npm")
+if [ "${#apt_wanted[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "installing ${apt_wanted[*]} (apt-get)" >&2
+    apt-get update -qq >/dev/null 2>&1 || true
+    for group in "${apt_wanted[@]}"; do
+        # shellcheck disable=SC2086  # a group may name two packages
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $group >/dev/null 2>&1 \
+            || echo "could not install $group (apt-get): tests/console needs it" >&2
+    done
 fi
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
