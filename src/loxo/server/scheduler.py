@@ -30,6 +30,7 @@ class Scheduler:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="loxo-scheduler", daemon=True)
         self.passes = 0  # completed drive passes, for readiness and metrics
+        self._projects: dict[tuple[str, str], str] = {}  # (pipeline, job) -> project
         service.head_hooks.append(self._on_head)
 
     def start(self) -> None:
@@ -60,7 +61,19 @@ class Scheduler:
             self._wake.wait(self.interval)
 
     def _progress(self, p: JobProgress) -> None:
-        self.bus.publish("job", p.to_dict())
+        self.bus.publish("job", {**p.to_dict(), "project": self._project_of(p)})
+
+    def _project_of(self, p: JobProgress) -> str:
+        key = (p.pipeline, p.job_id)
+        project = self._projects.get(key)
+        if project is None:
+            row = self.service.db.one(
+                "SELECT p.project FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id "
+                "WHERE j.id = ? AND p.name = ?",
+                key[::-1],
+            )
+            project = self._projects[key] = row[0] if row else "default"
+        return project
 
     def _on_head(self, repo_id: int, branch: str, commit_id: CommitID, new_set: bool) -> None:
         row = self.service.db.one("SELECT project, name FROM repos WHERE id = ?", (repo_id,))
