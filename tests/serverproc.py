@@ -52,6 +52,12 @@ class ServerProc:
         if self.proc.stdout is not None:
             self.proc.stdout.close()
 
+    def __enter__(self) -> ServerProc:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()
+
 
 def _start(home: Path, args: tuple[str, ...], env: dict[str, str] | None) -> ServerProc:
     full_env = {**os.environ, **(env or {})}
@@ -97,5 +103,6 @@ def running_server(
 
 
 def restart(server: ServerProc, *extra_args: str, env: dict[str, str] | None = None) -> ServerProc:
-    """A new server on the same home (after ``server`` was stopped or killed)."""
+    """A new server on the same home (after ``server`` was stopped or killed); use it as a
+    context manager (``with restart(server) as again:``) so that it stops too."""
     return _start(server.home, extra_args, env)

@@ -425,7 +425,21 @@ class RemoteService:
     def _log_params(filters: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in filters.items() if v not in (None, [], "")}
 
-    def get_logs(self, **filters: Any) -> list[tuple[int, LogRecord]]:
+    def get_logs(
+        self,
+        *,
+        pipeline: str | None = None,
+        job_id: str | None = None,
+        datum_id: str | None = None,
+        inputs: list[str] | None = None,
+        tail: int = 0,
+        project: str = "default",
+        since_id: int = 0,
+    ) -> list[tuple[int, LogRecord]]:
+        filters: dict[str, Any] = {
+            "pipeline": pipeline, "job_id": job_id, "datum_id": datum_id, "inputs": inputs,
+            "tail": tail, "project": project, "since_id": since_id,
+        }  # fmt: skip
         rows = self.get("/api/v1/logs", **self._log_params(filters))
         return [(int(r.pop("id")), decode(LogRecord, r)) for r in rows]
 

@@ -8,8 +8,9 @@ oldest ones (a live display only needs the latest state; the API has the full re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
 Event = tuple[str, dict[str, Any]]
@@ -32,14 +33,16 @@ class EventBus:
                 with self._lock:
                     self._subscribers.discard((loop, queue))
 
-    async def subscribe(self) -> AsyncIterator[Event]:
-        """Every event published from now on, until the caller stops iterating."""
+    @contextlib.contextmanager
+    def subscription(self) -> Iterator[asyncio.Queue[Event]]:
+        """A queue of every event published from now on, until the block ends. Enter it on
+        the subscriber's event loop; the subscription exists as soon as the block starts
+        (waiting on the queue with a timeout never ends it)."""
         entry = (asyncio.get_running_loop(), asyncio.Queue[Event](BACKLOG))
         with self._lock:
             self._subscribers.add(entry)
         try:
-            while True:
-                yield await entry[1].get()
+            yield entry[1]
         finally:
             with self._lock:
                 self._subscribers.discard(entry)

@@ -3,7 +3,8 @@
 It calls :meth:`Service.drive` — which commits due cron ticks, then runs every runnable job
 until the DAG is quiet — whenever it is woken (a branch head moved, a write request came in)
 and at least every ``interval`` seconds (cron ticks, jobs left by a crashed server). Job
-progress goes to the event bus as ``job`` events.
+progress goes to the event bus as ``job`` events, a moved branch head (a user's commit or a
+job's output) as a ``commit`` event.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from loxo.pfs.model import CommitID
+from loxo.errors import LoxoError
+from loxo.pfs.model import CommitID, CommitState
 from loxo.pps.model import JobProgress
 
 from .events import EventBus
@@ -61,7 +63,21 @@ class Scheduler:
             self._wake.wait(self.interval)
 
     def _progress(self, p: JobProgress) -> None:
-        self.bus.publish("job", {**p.to_dict(), "project": self._project_of(p)})
+        project = self._project_of(p)
+        self.bus.publish("job", {**p.to_dict(), "project": project})
+        if p.state.done:
+            self._publish_output(project, p)
+
+    def _publish_output(self, project: str, p: JobProgress) -> None:
+        """A job that finished its output commit moved its output branch: a ``commit``
+        event, as for a user's commit (the head hooks see only those)."""
+        try:
+            info = self.service.inspect_commit(f"{project}/{p.pipeline}@{p.job_id}")
+        except LoxoError:
+            return  # no output commit (the job failed before making one)
+        if info.state == CommitState.FINISHED and info.branch is not None:
+            event = {"project": project, "repo": p.pipeline, "branch": info.branch, "id": info.id}
+            self.bus.publish("commit", event)
 
     def _project_of(self, p: JobProgress) -> str:
         key = (p.pipeline, p.job_id)

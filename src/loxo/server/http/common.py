@@ -11,7 +11,9 @@ from typing import Annotated, Any, BinaryIO
 import anyio.from_thread
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
+from loxo.errors import TransientError
 from loxo.pfs.model import Record
 from loxo.service import Service
 
@@ -71,6 +73,11 @@ class BodyReader(io.RawIOBase):
                 except StopAsyncIteration:
                     self._done = True
                     continue
+                except ClientDisconnect as err:
+                    raise TransientError(
+                        f"the client went away after sending {self.received} bytes of the "
+                        "request body; nothing of it was written: send it again"
+                    ) from err
             take = min(len(view) - n, len(self._buf))
             view[n : n + take] = self._buf[:take]
             self._buf = self._buf[take:]

@@ -113,18 +113,15 @@ async def events(request: Request) -> StreamingResponse:
     bus = request.app.state.bus
 
     async def stream() -> AsyncIterator[str]:
-        yield ": connected\n\n"
-        subscription = bus.subscribe()
-        try:
+        with bus.subscription() as queue:
+            yield ": connected\n\n"  # subscribed: every later event reaches this stream
             while True:
                 try:
-                    kind, data = await asyncio.wait_for(subscription.__anext__(), KEEPALIVE)
+                    kind, data = await asyncio.wait_for(queue.get(), KEEPALIVE)
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
                 yield sse(kind, data)
-        finally:
-            await subscription.aclose()
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers=_NO_BUFFER)
 
