@@ -56,6 +56,7 @@ class LocalStore(ObjectStore):
             raise self._error(e, "", self.root) from e
         self.url = "file://" + str(self.root)
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()  # one sync at a time (see sync)
         self._unsynced: set[str] = set()
 
     def _path(self, key: str) -> str:
@@ -150,6 +151,13 @@ class LocalStore(ObjectStore):
             yield ObjectInfo(key_prefix + ent.name, st.st_size, st.st_mtime)
 
     def sync(self) -> None:
+        """Make every write so far durable. A sync that finds another one running waits for
+        it: that one may be flushing this caller's files, which must be on disk when this
+        call returns."""
+        with self._sync_lock:
+            self._sync()
+
+    def _sync(self) -> None:
         with self._lock:
             files, self._unsynced = self._unsynced, set()
         root, dirs = str(self.root), set[str]()
