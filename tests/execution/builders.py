@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loxo.execution.executor import Executor
+from loxo.execution.output import output_entries, parse_root
 from loxo.execution.task import (
     DatumInput,
     DatumResult,
@@ -20,7 +21,7 @@ from loxo.execution.task import (
     Transform,
 )
 from loxo.storage.blobs import BlobReader, BlobWriter, MemoryChunkIndex
-from loxo.storage.fileset import FilesetReader, NodeCache, NodeRef
+from loxo.storage.fileset import NodeCache
 from loxo.storage.local import LocalStore
 
 
@@ -79,9 +80,9 @@ class Datums:
         """The datum's output files, read back through the fileset (verified reads)."""
         if result.output_root is None:
             return {}
-        reader = FilesetReader(NodeCache(self.store), NodeRef.from_list(result.output_root))
+        root = parse_root(result.output_root)
         blobs = BlobReader(self.store)
-        return {e.path: blobs.read_all(e.refs) for e in reader.iter()}
+        return {e.path: blobs.read_all(e.refs) for e in output_entries(NodeCache(self.store), root)}
 
     def unique(self, prefix: str) -> str:
         return f"{prefix}{os.getpid()}{next(self._ids)}"

@@ -46,6 +46,12 @@ def fd_output(datum: Datum) -> None:
     os.system("echo from a child process")
 
 
+def unterminated(datum: Datum) -> None:
+    """Writes half a line to fd 1, or nothing (datum ``quiet``)."""
+    if datum.id != "quiet":
+        os.write(1, f"half a line from {datum.id}".encode())
+
+
 def sleepy(datum: Datum) -> None:
     """Sleeps ``SLEEP`` seconds (default 3) unless the datum's ID says "fast"."""
     if "fast" in datum.id or _nap(datum, float(datum.env.get("SLEEP", "3"))):

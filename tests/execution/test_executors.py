@@ -121,3 +121,13 @@ class TestLocalExecutor(ExecutorContract):
         assert r.state == DatumState.SUCCESS, r.error
         assert lines(r, "stdout") == ["raw stdout", "from a child process"]
         assert lines(r, "stderr") == ["raw stderr"]
+
+    def test_python_output_without_newline_stays_with_its_datum(
+        self, executor: LocalExecutor, d: Datums
+    ) -> None:
+        t = Transform(python=f"{PY}:unterminated")
+        tasks = [d.simple("a"), d.simple("quiet"), d.simple("b")]
+        rs = by_id(executor.run([d.set(t, tasks)]))
+        assert lines(rs["a"], "stdout") == ["half a line from a"]
+        assert lines(rs["quiet"], "stdout") == []
+        assert lines(rs["b"], "stdout") == ["half a line from b"]

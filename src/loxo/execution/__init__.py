@@ -27,7 +27,10 @@ space is always removed; a datum's processes never outlive it.
 
 **The sandbox.** On Linux with bubblewrap, each command runs in its own mount and PID
 namespace where the datum's scratch directory *is* ``/pfs``, exactly as in a Pachyderm
-container. Elsewhere (or with ``LOXO_SANDBOX=0``) the files stay in the scratch directory,
+container. A local worker keeps one such sandbox for its lifetime, with an exec agent
+inside that kills every process of a datum before the next one starts, and one scratch
+``/pfs`` emptied between datums (``workspace``, ``sandbox_session``, ``sandbox_agent``).
+Elsewhere (or with ``LOXO_SANDBOX=0``) the files stay in the scratch directory,
 ``LOXO_PFS`` names it, and ``/pfs`` paths in the command, stdin and pipeline variables
 are rewritten to it, so the same pipeline works in both modes.
 """

@@ -5,16 +5,23 @@ A local worker calls Python transforms in its own process, and their output may 
 :class:`FdCapture` replaces fds 1 and 2 with pipes once, at worker start; a reader thread
 per pipe splits the bytes into lines and hands them to the datum being run (``to(logs)``)
 or, between datums, passes them through to the original stream. Leaving ``to()`` flushes
-``sys.stdout``/``sys.stderr`` and writes a sync marker through each pipe, waiting until
-the reader has seen it, so every byte written during the call lands in that datum's logs.
+``sys.stdout``/``sys.stderr`` and, unless every pipe is already drained (nothing left in it
+nor half a line held back: the common case of a quiet datum, checked without a thread
+hop, since a reader reads and routes under one lock), writes a sync marker through each
+pipe and waits until the reader has seen it, so every byte written during the call lands
+in that datum's logs.
 """
 
 from __future__ import annotations
 
+import array
 import contextlib
+import fcntl
 import itertools
 import os
+import select
 import sys
+import termios
 import threading
 from collections.abc import Iterator
 
@@ -34,6 +41,7 @@ class _FdPipe:
         os.dup2(write, fd)
         os.close(write)
         self._read = read
+        self._buf = b""  # an unterminated line, held back
         threading.Thread(target=self._reader, name=f"loxo-capture-{stream}", daemon=True).start()
 
     def set_sink(self, sink: LogCollector | None) -> None:
@@ -48,31 +56,42 @@ class _FdPipe:
         os.write(self.fd, marker + b"\n")
         return event
 
+    def drained(self) -> bool:
+        """Whether everything written so far has been routed (no sync needed)."""
+        pending = array.array("i", [0])
+        with self._lock:
+            try:
+                fcntl.ioctl(self._read, termios.FIONREAD, pending, True)
+            except OSError:
+                return False
+            return pending[0] == 0 and not self._buf
+
     def _reader(self) -> None:
-        buf = b""
+        poller = select.poll()
+        poller.register(self._read, select.POLLIN)
         while True:
             try:
-                data = os.read(self._read, 65536)
+                poller.poll()
+                with self._lock:  # read and route at once: see drained()
+                    data = os.read(self._read, 65536)
+                    if not data:
+                        return
+                    *lines, self._buf = (self._buf + data).split(b"\n")
+                    for line in lines:
+                        self._route(line)
             except OSError:
                 return
-            if not data:
-                return
-            buf += data
-            *lines, buf = buf.split(b"\n")
-            for line in lines:
-                self._route(line)
 
     def _route(self, line: bytes) -> None:
-        with self._lock:
-            for marker, event in list(self._synced.items()):
-                if marker in line:
-                    line = line.replace(marker, b"")
-                    del self._synced[marker]
-                    if line:
-                        self._emit(line)
-                    event.set()
-                    return
-            self._emit(line)
+        for marker, event in list(self._synced.items()):
+            if marker in line:
+                line = line.replace(marker, b"")
+                del self._synced[marker]
+                if line:
+                    self._emit(line)
+                event.set()
+                return
+        self._emit(line)
 
     def _emit(self, line: bytes) -> None:
         if self.sink is not None:
@@ -102,9 +121,14 @@ class FdCapture:
             for f in (sys.stdout, sys.stderr):
                 with contextlib.suppress(Exception):
                     f.flush()
+            self._leave(logs)
+
+    def _leave(self, logs: LogCollector) -> None:
+        if not all(p.drained() for p in self._pipes):
             marker = f"\x1eloxo-sync-{os.getpid()}-{next(self._ids)}\x1e".encode()
             synced = [p.sync(marker) for p in self._pipes]  # both pipes drain at once
-            for p, event in zip(self._pipes, synced, strict=True):
+            for event in synced:
                 event.wait(SYNC_TIMEOUT)
-                p.set_sink(None)
-                logs.close_stream(p.stream)
+        for p in self._pipes:
+            p.set_sink(None)
+            logs.close_stream(p.stream)

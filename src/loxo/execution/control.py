@@ -5,7 +5,9 @@ another (``restart_datum``, ``cancel``). A :class:`DatumControl` is the meeting 
 
 - the runtime registers the process group of the command it starts (``process_started``)
   and unregisters it before reaping the leader (``process_finished``), under a lock, so a
-  kill never reaches a recycled process group;
+  kill never reaches a recycled process group. A command run by a worker's long-lived
+  sandbox registers a kill function instead (its processes are out of the worker's PID
+  namespace, and die with the sandbox if the worker dies: the executor is not told);
 - ``kill(reason)`` kills that process group (if any) and remembers ``reason``; the runtime
   then fails the current attempt with it (``take_reason``). ``cancel()`` also forbids any
   further attempt;
@@ -18,7 +20,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .task import LogLine
 
@@ -41,6 +43,7 @@ class DatumControl:
         self.datum_id = datum_id
         self._lock = threading.Lock()
         self._pgid: int | None = None
+        self._killer: Callable[[], None] | None = None
         self._reason = ""
         self._cancelled = False
         self.killed = threading.Event()  # set by kill(); waited on by in-process Python calls
@@ -52,8 +55,7 @@ class DatumControl:
         with self._lock:
             self._reason = reason
             self.killed.set()
-            if self._pgid is not None:
-                kill_group(self._pgid)
+            self._kill_process()
 
     def cancel(self) -> None:
         """Kill the running attempt and allow no further one."""
@@ -79,17 +81,27 @@ class DatumControl:
         with self._lock:
             return self._reason
 
-    def process_started(self, pgid: int) -> None:
+    def process_started(self, pgid: int | None, kill: Callable[[], None] | None = None) -> None:
+        """A command started: its process group ``pgid``, or (``pgid`` None) a ``kill``
+        function that stops all of its processes."""
         with self._lock:
-            self._pgid = pgid
+            self._pgid, self._killer = pgid, kill
             if self._reason:
-                kill_group(pgid)
-        self.on_process(pgid)
+                self._kill_process()
+        if pgid is not None:
+            self.on_process(pgid)
 
     def process_finished(self) -> None:
         with self._lock:
-            self._pgid = None
-        self.on_process(None)
+            pgid, self._pgid, self._killer = self._pgid, None, None
+        if pgid is not None:
+            self.on_process(None)
+
+    def _kill_process(self) -> None:
+        if self._pgid is not None:
+            kill_group(self._pgid)
+        elif self._killer is not None:
+            self._killer()
 
     # --- hooks (no-ops here) -------------------------------------------------------------
 

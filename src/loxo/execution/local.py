@@ -126,7 +126,11 @@ class LocalExecutor(Executor):
                     outstanding -= 1
                 elif isinstance(item, BaseException):
                     raise item
-                elif item.job_id not in run.cancelled_jobs:  # may predate a cancel
+                elif isinstance(item, list):
+                    for r in item:
+                        if r.job_id not in run.cancelled_jobs:  # may predate a cancel
+                            yield r
+                elif item.job_id not in run.cancelled_jobs:
                     yield item
         finally:
             with contextlib.suppress(ExecutorClosed):
@@ -260,6 +264,7 @@ class LocalExecutor(Executor):
             return
         if kind == "datum":
             w.start_datum(msg[1], sj.resumes.get(msg[1]))
+            w.python = bool(sj.ts.transform.python)  # until it says otherwise
         elif kind == "attempt":
             _, _, w.attempt, w.python, timeout, w.logs = msg
             if w.python and timeout is not None:
@@ -268,13 +273,14 @@ class LocalExecutor(Executor):
             w.python, w.deadline = False, None
         elif kind == "pgid":
             w.pgid = msg[1]
-        elif kind == "result":
-            result: DatumResult = msg[1]
-            if w.datum == result.datum_id:  # else it is a grouped result of an earlier datum
-                w.start_datum(None, None)
-            if not sj.cancelled:
+        elif kind == "results":
+            results: list[DatumResult] = msg[1]
+            for result in results:
+                if w.datum == result.datum_id:  # else a grouped result of an earlier datum
+                    w.start_datum(None, None)
                 sj.done.add(result.datum_id)
-                sj.run.results.put(result)
+            if not sj.cancelled:
+                sj.run.results.put(results)
         elif kind == "done":
             w.sj = None
             sj.finish()

@@ -8,28 +8,43 @@ an :class:`OutputError` naming the path as user code sees it. Empty directories 
 (PFS directories exist only through their files).
 
 :func:`upload` chunks the files into the object store with one
-:class:`~loxo.storage.blobs.BlobWriter` (flushed once), builds the datum's output fileset
-and makes the written objects durable (``store.sync()``) before returning its root -- or
-leaves that barrier to its caller (``sync=False``), who must pass it before reporting the
-root (a local worker syncs once for a group of datums).
+:class:`~loxo.storage.blobs.BlobWriter` (flushed once) and describes the datum's output --
+the **output root** of its result -- and makes the written objects durable
+(``store.sync()``) before returning -- or leaves that barrier to its caller
+(``sync=False``), who must pass it before reporting the root (a local worker syncs once
+for a group of datums). An output root takes one of two forms:
+
+- ``NodeRef.to_list()`` of a fileset built in the store, for outputs of more than
+  ``INLINE_FILES`` files;
+- ``["inline", [[path, size, hash, [[key, offset, stored_len, length, hash, codec], ...]],
+  ...]]``: the entries themselves, sorted by path, for small outputs. Most datums write a
+  file or two, and a fileset node of their own would cost an object (a file created and
+  fsynced) per datum; the job's output fileset is built from these entries all the same.
+
+:func:`output_entries` reads either form back.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from loxo.errors import InvalidArgumentError, LoxoError
 from loxo.pfs.paths import normalize_path
-from loxo.storage.blobs import BlobWriter, MemoryChunkIndex, PendingFile
-from loxo.storage.fileset import FileEntry, NodeCache, build
+from loxo.storage.blobs import BlobWriter, DataRef, MemoryChunkIndex, PendingFile
+from loxo.storage.fileset import FileEntry, FilesetReader, NodeCache, NodeRef, build
 from loxo.storage.objectstore import ObjectStore
 
+from .output_pack import SMALL_BYTES, PackGroup
 from .sandbox import Layout
 
 MAX_SYMLINK_HOPS = 40
+INLINE = "inline"
+INLINE_FILES = 16  # outputs of at most this many files are described inline
 
 
 class OutputError(LoxoError):
@@ -101,11 +116,26 @@ def _inside(path: str, directory: str) -> bool:
     return path.startswith(directory + os.sep)
 
 
-def upload(store: ObjectStore, files: list[tuple[str, Path]], *, sync: bool = True) -> Uploaded:
-    """Store the content of ``files`` and build their fileset; with ``sync`` (the default)
-    make the objects durable before returning, else leave that to the caller."""
+def upload(
+    store: ObjectStore,
+    files: list[tuple[str, Path]],
+    *,
+    sync: bool = True,
+    pack: PackGroup | None = None,
+) -> Uploaded:
+    """Store the content of ``files`` and describe them; with ``sync`` (the default) make
+    the objects durable before returning, else leave that to the caller. With ``pack``, a
+    small output goes into that shared pack, which the caller must write (then sync)
+    before it reports the result."""
     if not files:
         return Uploaded(None, 0, 0)
+    if pack is not None and _small(files):
+        entries = []
+        for path, source in files:
+            with open(source, "rb") as f:
+                refs, size, h = pack.add(f)
+            entries.append(FileEntry(path, size, h, tuple(refs)))
+        return Uploaded(inline_root(entries), len(entries), sum(e.size for e in entries))
     writer = BlobWriter(store, MemoryChunkIndex())
     pending: list[tuple[str, PendingFile]] = []
     for path, source in files:
@@ -117,9 +147,46 @@ def upload(store: ObjectStore, files: list[tuple[str, Path]], *, sync: bool = Tr
         assert pf.content is not None
         c = pf.content
         entries.append(FileEntry(path, c.size, c.hash, tuple(c.refs)))
-    root = build(NodeCache(store), entries)
+    if len(entries) <= INLINE_FILES:
+        described: list[object] | None = inline_root(entries)
+    else:
+        root = build(NodeCache(store), entries)
+        described = root.to_list() if root is not None else None
     if sync:
         store.sync()
-    return Uploaded(
-        root.to_list() if root is not None else None, len(entries), sum(e.size for e in entries)
-    )
+    return Uploaded(described, len(entries), sum(e.size for e in entries))
+
+
+def _small(files: list[tuple[str, Path]]) -> bool:
+    if len(files) > INLINE_FILES:
+        return False
+    total = 0
+    for _, source in files:
+        total += os.stat(source).st_size
+        if total > SMALL_BYTES:
+            return False
+    return True
+
+
+def inline_root(entries: Sequence[FileEntry]) -> list[object]:
+    """The inline output root of ``entries`` (sorted by path)."""
+    return [INLINE, [[e.path, e.size, e.hash, [list(r) for r in e.refs]] for e in entries]]
+
+
+def parse_root(root: Sequence[Any]) -> NodeRef | tuple[FileEntry, ...]:
+    """An output root (either form, as sent or as decoded from msgpack) as a fileset root
+    or the entries themselves."""
+    if len(root) == 2 and root[0] == INLINE:
+        return tuple(
+            FileEntry(path, size, h, tuple(DataRef(*r) for r in refs))
+            for path, size, h, refs in root[1]
+        )
+    return NodeRef.from_list(list(root))
+
+
+def output_entries(nodes: NodeCache, root: NodeRef | tuple[FileEntry, ...]) -> Iterator[FileEntry]:
+    """The files of a parsed output root, sorted by path."""
+    if isinstance(root, NodeRef):
+        yield from FilesetReader(nodes, root).iter()
+    else:
+        yield from root

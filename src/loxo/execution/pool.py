@@ -76,7 +76,7 @@ class WorkerHandle:
     seq: int = -1
     datum: str | None = None
     attempt: int = 0
-    python: bool = False  # a Python call is running (only killing the worker stops it)
+    python: bool = False  # a Python call may be running (only killing the worker stops it)
     deadline: float | None = None
     timeout: float = 0.0
     pgid: int | None = None
@@ -84,8 +84,10 @@ class WorkerHandle:
     ready: bool = False
 
     def start_datum(self, datum_id: str | None, resume: Resume | None) -> None:
+        """``datum_id`` starts (None: none runs); until the worker says otherwise, it is at
+        its first attempt here, with the logs it was resumed with."""
         self.datum, self.python, self.deadline, self.pgid = datum_id, False, None, None
-        self.attempt = resume.attempts if resume else 0
+        self.attempt = resume.attempts + 1 if resume else 1
         self.logs = list(resume.logs) if resume else []
 
 

@@ -2,7 +2,9 @@
 
 The command starts in a new session (so in its own process group, out of reach of the
 terminal's Ctrl-C), optionally as another user. (If the worker itself dies, its executor
-kills the group; under the sandbox bwrap's ``--die-with-parent`` does too.) Its stdout and
+kills the group; under the sandbox bwrap's ``--die-with-parent`` does too.) Given a
+worker's long-lived sandbox (``session``), the command is started by its agent instead, and
+killing it means killing every process of that sandbox. Its stdout and
 stderr are read line by line into the datum's :class:`~loxo.execution.logs.LogCollector`
 while stdin is fed; a timeout, or a kill through the
 :class:`~loxo.execution.control.DatumControl`, kills the whole process group. When the
@@ -13,6 +15,7 @@ processes never outlive the datum.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pwd
 import selectors
@@ -22,10 +25,11 @@ import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, Protocol
 
 from .control import DatumControl, kill_group
 from .logs import LogCollector
+from .sandbox_session import SandboxSession
 
 POLL_SECONDS = 0.05  # exit polling where pidfds are missing
 DRAIN_SECONDS = 1.0  # how long to wait for pipes held open by escaped processes
@@ -99,6 +103,19 @@ def user_env(user: str) -> dict[str, str]:
     return {"HOME": pw.pw_dir, "USER": pw.pw_name, "LOGNAME": pw.pw_name}
 
 
+class _Process(Protocol):
+    """What :func:`run_command` needs of a started command."""
+
+    stdin: IO[bytes] | None
+    stdout: IO[bytes] | None
+    stderr: IO[bytes] | None
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self) -> int: ...
+
+
 def run_command(
     argv: list[str],
     *,
@@ -110,30 +127,49 @@ def run_command(
     accept: tuple[int, ...] = (),
     logs: LogCollector,
     control: DatumControl,
+    session: SandboxSession | None = None,
 ) -> CommandOutcome:
+    """Run one attempt of ``argv``; with ``session``, in that sandbox (``cwd`` as it sees
+    it, ``user`` must be empty)."""
     start = time.monotonic()
-    if cwd is not None and not os.path.isdir(cwd):
-        raise CommandError(f"working directory {cwd!r} does not exist")
-    try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(env),
-            cwd=cwd,
-            start_new_session=True,
-            **user_options(user),
-        )
-    except OSError as e:
-        raise CommandError(f"cannot run {argv[0]!r}: {e.strerror or e}") from e
-    control.process_started(proc.pid)
+    proc: _Process
+    exit_fd: int | None
+    if session is not None:
+        try:
+            agent = session.start(argv, env, cwd or "/", stdin=stdin is not None)
+        except OSError as e:
+            raise CommandError(f"cannot run {argv[0]!r}: {e.strerror or e}") from e
+        proc, exit_fd, kill = agent, agent.exit_fd(), agent.kill
+        control.process_started(None, kill)
+    else:
+        if cwd is not None and not os.path.isdir(cwd):
+            raise CommandError(f"working directory {cwd!r} does not exist")
+        try:
+            popen = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=dict(env),
+                cwd=cwd,
+                start_new_session=True,
+                **user_options(user),
+            )
+        except OSError as e:
+            raise CommandError(f"cannot run {argv[0]!r}: {e.strerror or e}") from e
+        proc, exit_fd, kill = popen, _pidfd(popen.pid), functools.partial(kill_group, popen.pid)
+        control.process_started(popen.pid)
     timed_out = False
     try:
-        timed_out = _pump(proc, stdin, logs, None if timeout is None else start + timeout)
+        deadline = None if timeout is None else start + timeout
+        timed_out = _pump(proc, exit_fd, stdin, logs, deadline)
     finally:
-        # leader exited (or timed out): nothing of the group may outlive it
-        kill_group(proc.pid)
+        # leader exited (or timed out): nothing of the group may outlive it (the agent
+        # kills everything before it reports an exit)
+        if session is None or proc.poll() is None:
+            kill()
+        if session is None and exit_fd is not None:
+            os.close(exit_fd)
         _drain(proc, logs)
         control.process_finished()
         proc.wait()
@@ -143,7 +179,7 @@ def run_command(
         return CommandOutcome(False, reason, seconds)
     if timed_out:
         return CommandOutcome(False, f"timed out after {timeout:g}s", seconds)
-    code = proc.returncode
+    code = proc.wait()
     if code == 0 or code in accept:
         return CommandOutcome(True, "", seconds)
     return CommandOutcome(False, describe_exit(code), seconds)
@@ -160,9 +196,14 @@ def describe_exit(code: int) -> str:
 
 
 def _pump(
-    proc: subprocess.Popen[bytes], stdin: bytes | None, logs: LogCollector, deadline: float | None
+    proc: _Process,
+    exit_fd: int | None,
+    stdin: bytes | None,
+    logs: LogCollector,
+    deadline: float | None,
 ) -> bool:
-    """Move bytes until the leader exits; True if ``deadline`` passed first."""
+    """Move bytes until the leader exits (``exit_fd`` readable, else polled); True if
+    ``deadline`` passed first."""
     sel = selectors.DefaultSelector()
     assert proc.stdout is not None and proc.stderr is not None
     sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
@@ -171,12 +212,11 @@ def _pump(
     if proc.stdin is not None:
         os.set_blocking(proc.stdin.fileno(), False)
         sel.register(proc.stdin, selectors.EVENT_WRITE, "stdin")
-    pidfd = _pidfd(proc.pid)
-    if pidfd is not None:
-        sel.register(pidfd, selectors.EVENT_READ, "exit")
+    if exit_fd is not None:
+        sel.register(exit_fd, selectors.EVENT_READ, "exit")
     try:
         while True:
-            wait = None if pidfd is not None else POLL_SECONDS
+            wait = None if exit_fd is not None else POLL_SECONDS
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -193,20 +233,16 @@ def _pump(
                         logs.feed(key.data, data)
                     else:
                         sel.unregister(key.fileobj)
-            if pidfd is None and proc.poll() is not None:
+            if exit_fd is None and proc.poll() is not None:
                 return False
     finally:
         sel.close()
-        if pidfd is not None:
-            os.close(pidfd)
         if proc.stdin is not None and not proc.stdin.closed:
             with contextlib.suppress(OSError):
                 proc.stdin.close()
 
 
-def _feed(
-    proc: subprocess.Popen[bytes], sel: selectors.BaseSelector, pending: memoryview
-) -> memoryview:
+def _feed(proc: _Process, sel: selectors.BaseSelector, pending: memoryview) -> memoryview:
     assert proc.stdin is not None
     try:
         if pending:
@@ -221,7 +257,7 @@ def _feed(
     return pending
 
 
-def _drain(proc: subprocess.Popen[bytes], logs: LogCollector) -> None:
+def _drain(proc: _Process, logs: LogCollector) -> None:
     """Read what the group left in the pipes, up to EOF or ``DRAIN_SECONDS``."""
     streams = {"stdout": proc.stdout, "stderr": proc.stderr}
     sel = selectors.DefaultSelector()

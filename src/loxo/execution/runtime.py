@@ -38,9 +38,12 @@ from .environment import pipeline_env, process_env, reset_dir, scratch_dir
 from .logs import LogCollector
 from .materialize import input_dir, local_path, materialize
 from .output import Uploaded, collect, upload
+from .output_pack import PackGroup
 from .runcmd import CommandError, check_reachable, run_command, user_env, user_options
 from .sandbox import Layout, use_sandbox, visible_cwd
+from .sandbox_session import agent_enabled
 from .task import DatumResult, DatumState, DatumTask, LogLine, TaskSet
+from .workspace import Workspace
 
 _stores: dict[str, ObjectStore] = {}
 _stores_lock = threading.Lock()
@@ -77,16 +80,24 @@ def run_datum(
     capture: pyfunc.Capture | None = None,
     threaded_python: bool = True,
     sync_output: bool = True,
+    workspace: Workspace | None = None,
+    pack: PackGroup | None = None,
 ) -> DatumResult:
     """Run every attempt of one datum; the final result (never raises).
 
     With ``sync_output=False`` the output's objects are written but not made durable: the
     caller must call ``store_for(ts.store_url).sync()`` before it reports the result (a
-    local worker does so once for a group of datums)."""
+    local worker does so once for a group of datums). A ``workspace`` (one per process,
+    one datum at a time) replaces the fresh scratch directory, and the per-command
+    sandbox, with its reusable ones. With a ``pack`` (which implies ``sync_output=False``)
+    a small output goes into that shared pack: the caller writes it, then syncs, before it
+    reports the result."""
     run = _DatumRun(ts, task, control or DatumControl(task.datum_id), resume)
     run.capture = capture or pyfunc.SysCapture()
     run.threaded_python = threaded_python
     run.sync_output = sync_output
+    run.workspace = workspace
+    run.pack = pack
     try:
         return run.run()
     except LoxoError as e:  # a setup problem, such as a required sandbox that does not work
@@ -103,6 +114,8 @@ class _DatumRun:
     capture: pyfunc.Capture
     threaded_python: bool
     sync_output: bool = True
+    workspace: Workspace | None = None
+    pack: PackGroup | None = None
 
     def __init__(
         self, ts: TaskSet, task: DatumTask, control: DatumControl, resume: Resume | None
@@ -122,9 +135,14 @@ class _DatumRun:
         err_cmd = self.ts.transform.err_cmd
         if self.attempts >= self.tries and not err_cmd:
             return self.finish(DatumState.FAILED)
-        with scratch_dir() as scratch:
+        if self.workspace is not None:
+            scratch_cm = self.workspace.datum(i.name for i in self.task.inputs)
+        else:
+            scratch_cm = scratch_dir()
+        with scratch_cm as scratch:
             pfs = scratch / "pfs"
-            (pfs / "out").mkdir(parents=True)
+            if self.workspace is None:
+                (pfs / "out").mkdir(parents=True)
             self.out_fresh = True
             sandboxed = not self.ts.transform.python and use_sandbox()
             self.layout = Layout(str(pfs), sandboxed)
@@ -168,7 +186,8 @@ class _DatumRun:
             if ok:
                 t0 = time.monotonic()
                 store = store_for(self.ts.store_url)
-                uploaded = upload(store, collect(self.layout), sync=self.sync_output)
+                files = collect(self.layout)
+                uploaded = upload(store, files, sync=self.sync_output, pack=self.pack)
                 self.result.upload_seconds += time.monotonic() - t0
                 return uploaded
         except (LoxoError, CommandError, OSError) as e:
@@ -244,6 +263,10 @@ class _DatumRun:
         else:
             argv, cwd = [layout.rewrite(a) for a in cmd], workdir or None
         data = ("\n".join(layout.rewrite(s) for s in stdin) + "\n").encode() if stdin else None
+        session = None
+        if layout.sandboxed and not t.user and self.workspace is not None and agent_enabled():
+            session = self.workspace.sandbox()
+            argv, cwd = list(cmd), t.working_dir or visible_cwd(os.getcwd())
         outcome = run_command(
             argv,
             stdin=data,
@@ -254,6 +277,7 @@ class _DatumRun:
             accept=accept,
             logs=self.logs,
             control=self.control,
+            session=session,
         )
         self.result.process_seconds += outcome.seconds
         return outcome.ok, outcome.error

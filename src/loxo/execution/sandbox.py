@@ -9,7 +9,9 @@ Two ways to honour that without a container runtime:
   fresh ``/proc`` (the command gets its own PID namespace), ``/dev`` and the datum's scratch
   directory at ``/pfs``. The host's ``/tmp`` stays visible, so code and data a pipeline
   uses from there (a checkout under ``/tmp``, say) work as they do outside.
-  ``--die-with-parent`` ties the sandbox to the worker. Costs about 10 ms per command.
+  ``--die-with-parent`` ties the sandbox to the worker. Starting one costs a few ms, so a
+  local worker runs its commands in one long-lived sandbox of these same arguments
+  (:mod:`~loxo.execution.sandbox_session`); others start one per command.
 - **fallback**: the datum's files stay in ``<scratch>/pfs``; ``LOXO_PFS`` names it, and
   ``/pfs`` path tokens in the command's argv, stdin, working directory and the pipeline's
   environment variables are rewritten to it, so ``cp /pfs/in/x /pfs/out/`` works unchanged.
@@ -76,7 +78,7 @@ class Layout:
             return argv
         bwrap = bwrap_path()
         assert bwrap is not None
-        return [bwrap, *_root_args(), "--bind", self.host_pfs, PFS, "--chdir", cwd, *argv]
+        return [bwrap, *root_args(), "--bind", self.host_pfs, PFS, "--chdir", cwd, *argv]
 
 
 def use_sandbox() -> bool:
@@ -120,7 +122,7 @@ def probe() -> tuple[bool, str]:
 
 
 @functools.cache
-def _root_args() -> tuple[str, ...]:
+def root_args() -> tuple[str, ...]:
     args: list[str] = []
     for name in sorted(os.listdir("/")):
         path = "/" + name

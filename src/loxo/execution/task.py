@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from loxo.storage.blobs import DataRef
 
@@ -23,9 +24,11 @@ class DatumState(StrEnum):
     RECOVERED = "RECOVERED"
 
 
-@dataclass(frozen=True)
-class InputFile:
-    """One file a datum reads: its original path in the input commit and its content."""
+class InputFile(NamedTuple):
+    """One file a datum reads: its original path in the input commit and its content.
+
+    A named tuple, like :class:`DatumInput`: a job builds one per datum, and a tuple costs
+    a fraction of a frozen dataclass to make."""
 
     path: str
     size: int
@@ -33,8 +36,7 @@ class InputFile:
     refs: tuple[DataRef, ...]
 
 
-@dataclass(frozen=True)
-class DatumInput:
+class DatumInput(NamedTuple):
     """One input's part of a datum: appears at ``/pfs/<name>/<original path>``."""
 
     name: str

@@ -5,22 +5,29 @@ Started by :class:`~loxo.execution.local.LocalExecutor` (``forkserver`` or ``spa
 imported once per worker. Two pipes link it to the parent:
 
 - ``conn`` (duplex): the parent sends ``("set", seq, TaskSet, resumes)`` or ``("stop",)``;
-  the worker reports ``("ready",)`` once started, then, in order, ``("datum", id)``,
-  ``("attempt", id, n, python, timeout, logs)``, ``("attempt_end", id)``,
-  ``("pgid", pgid | None)`` for each datum, its ``("result", DatumResult)``, and
-  ``("done",)`` at the end of each set, after every result of the set. One lock
-  serialises the writers (the main thread and the outbox's flusher).
+  the worker reports ``("ready",)`` once started, then for each datum, in order,
+  ``("datum", id)``; ``("attempt", id, n, python, timeout, logs)`` before each attempt
+  but the datum's first one here (whose number and logs the parent knows from the resume
+  it sent) unless it is a Python call with a timeout, and then ``("attempt_end", id)``
+  when that call returns; ``("pgid", pgid | None)`` around a command outside the
+  long-lived sandbox; ``("results", [DatumResult, ...])``; and ``("done",)`` at the end
+  of each set, after every result of the set. One lock serialises the writers (the main
+  thread and the outbox's flusher).
 - A result is sent only once the objects of its output are durable. Rather than one
-  store sync per datum, the :class:`_Outbox` holds finished results for up to
-  ``GROUP_SECONDS`` (none past the end of the set), syncs the store once, and sends them
-  together; a result may therefore arrive after the next datum's ``("datum", id)``. If
-  the worker dies first, those datums simply run again (results are keyed by datum).
+  pack object and one store sync per datum, the :class:`_Outbox` holds finished results
+  for up to ``GROUP_SECONDS`` (none past the end of the set), writes the group's shared
+  pack of small outputs (:mod:`~loxo.execution.output_pack`), syncs the store once, and
+  sends the results together in one message; a result may therefore arrive after the next datum's
+  ``("datum", ...)``. If the worker dies first, those datums simply run again (results
+  are keyed by datum).
 - ``ctrl`` (parent -> worker): ``("restart", seq, datum_id)`` and ``("cancel", seq)``,
   read by a control thread that kills the running command's process group at once.
 
 A Python call cannot be interrupted from inside: for its timeout, restart or cancel the
 parent kills the whole worker and starts another. The worker ignores SIGINT (the parent
 owns Ctrl-C and shuts workers down) and captures fds 1 and 2 into the running datum's logs.
+Its datums share one :class:`~loxo.execution.workspace.Workspace` (one scratch ``/pfs``,
+emptied between datums, and one long-lived sandbox for commands), removed at exit.
 """
 
 from __future__ import annotations
@@ -39,8 +46,10 @@ from loxo.errors import LoxoError
 
 from .capture import FdCapture
 from .control import DatumControl
+from .output_pack import PackGroup
 from .runtime import Resume, run_datum, store_for
 from .task import DatumResult, DatumState, LogLine, TaskSet
+from .workspace import Workspace
 
 GROUP_SECONDS = 0.02  # how long a finished result may wait for others to share its sync
 
@@ -63,7 +72,16 @@ class _Outbox:
         self._flush_lock = threading.Lock()  # one group at a time, results in order
         self._cv = threading.Condition()
         self._pending: list[tuple[str, DatumResult]] = []  # (store URL, result)
+        self._packs: dict[str, PackGroup] = {}  # store URL -> the next group's pack
         threading.Thread(target=self._flusher, name="loxo-outbox", daemon=True).start()
+
+    def pack(self, store_url: str) -> PackGroup:
+        """Where small outputs for ``store_url`` go until the next flush."""
+        with self._cv:
+            pack = self._packs.get(store_url)
+            if pack is None:
+                pack = self._packs[store_url] = PackGroup()
+            return pack
 
     def send(self, msg: tuple[Any, ...]) -> None:
         with self._send_lock:
@@ -80,10 +98,22 @@ class _Outbox:
         with self._flush_lock:
             with self._cv:
                 group, self._pending = self._pending, []
+                packs = list(self._packs.items())
             if not group:
                 return
             failed: dict[str, str] = {}
-            for url in {url for url, r in group if r.output_root is not None}:
+            written: set[str] = set()
+            for url, pack in packs:  # every grouped result's chunks are in it (or earlier)
+                taken = pack.take()
+                if taken is not None:
+                    written.add(url)
+                    try:
+                        store_for(url).put(*taken)
+                    except (LoxoError, OSError) as e:
+                        failed[url] = f"cannot store the datum's output: {e}"
+            for url in {url for url, r in group if r.output_root is not None} | written:
+                if url in failed:
+                    continue
                 try:
                     store_for(url).sync()
                 except (LoxoError, OSError) as e:
@@ -92,7 +122,7 @@ class _Outbox:
                 if url in failed and r.output_root is not None:
                     r.state, r.error, r.output_root = DatumState.FAILED, failed[url], None
                     r.logs.append(LogLine(time.time(), "system", failed[url]))
-                self.send(("result", r))
+            self.send(("results", [r for _, r in group]))
 
     def _flusher(self) -> None:
         while True:
@@ -112,16 +142,24 @@ class _ReportingControl(DatumControl):
     def __init__(self, datum_id: str, conn: _Outbox, python: bool) -> None:
         super().__init__(datum_id)
         self._conn, self._python = conn, python
+        self._first = True
+        self._deadline = False
 
     def on_attempt(
         self, attempt: int, python_timeout: float | None, logs: Sequence[LogLine]
     ) -> None:
+        self._deadline = self._python and python_timeout is not None
+        if self._first and not self._deadline:
+            self._first = False  # the parent knows: attempt = resumed ones + 1, same logs
+            return
+        self._first = False
         self._conn.send(
             ("attempt", self.datum_id, attempt, self._python, python_timeout, list(logs))
         )
 
     def on_attempt_end(self, attempt: int) -> None:
-        self._conn.send(("attempt_end", self.datum_id))
+        if self._deadline:  # else nothing to clear: the parent set no deadline
+            self._conn.send(("attempt_end", self.datum_id))
 
     def on_process(self, pgid: int | None) -> None:
         self._conn.send(("pgid", pgid))
@@ -177,25 +215,34 @@ def main(conn: Connection, ctrl: Connection, setup: WorkerSetup) -> None:
     state = _State()
     threading.Thread(target=_control_loop, args=(ctrl, state), daemon=True).start()
     outbox = _Outbox(conn)
+    workspace = Workspace()
     outbox.send(("ready",))
-    while True:
-        try:
-            msg = conn.recv()
-        except (EOFError, OSError):
-            return
-        if msg[0] != "set":
-            return
-        _, seq, ts, resumes = msg
-        state.start_set(seq)
-        try:
-            _run_set(outbox, state, capture, ts, resumes)
-        finally:
-            outbox.flush()
-        outbox.send(("done",))
+    try:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                return
+            if msg[0] != "set":
+                return
+            _, seq, ts, resumes = msg
+            state.start_set(seq)
+            try:
+                _run_set(outbox, state, capture, workspace, ts, resumes)
+            finally:
+                outbox.flush()
+            outbox.send(("done",))
+    finally:
+        workspace.close()
 
 
 def _run_set(
-    outbox: _Outbox, state: _State, capture: FdCapture, ts: TaskSet, resumes: dict[str, Resume]
+    outbox: _Outbox,
+    state: _State,
+    capture: FdCapture,
+    workspace: Workspace,
+    ts: TaskSet,
+    resumes: dict[str, Resume],
 ) -> None:
     for task in ts.datums:
         if state.is_cancelled():
@@ -211,6 +258,8 @@ def _run_set(
             capture=capture,
             threaded_python=False,
             sync_output=False,
+            workspace=workspace,
+            pack=outbox.pack(ts.store_url),
         )
         state.set_current(None)
         if state.is_cancelled():

@@ -13,8 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from loxo.errors import PathConflict
+from loxo.execution.output import output_entries
 from loxo.pfs.staging import DELETE, PUT, Op, fold
-from loxo.storage.fileset import FilesetReader, NodeCache, NodeRef, merge
+from loxo.storage.fileset import FileEntry, FilesetReader, NodeCache, NodeRef, merge
+
+OutputRoot = NodeRef | tuple[FileEntry, ...]
+"""A datum's output: a fileset root, or its few entries inline (see ``execution.output``)."""
 
 
 class OutputCollision(Exception):
@@ -24,8 +28,8 @@ class OutputCollision(Exception):
 def assemble(
     nodes: NodeCache,
     base: NodeRef | None,
-    removed: Iterable[NodeRef],
-    added: Iterable[tuple[str, NodeRef]],
+    removed: Iterable[OutputRoot],
+    added: Iterable[tuple[str, OutputRoot]],
     owner_of: Callable[[str], str],
 ) -> NodeRef | None:
     """The new output root. ``removed``: output roots of datums whose outputs go away;
@@ -34,13 +38,13 @@ def assemble(
     ops: list[Op] = []
     gone: set[str] = set()
     for root in removed:
-        for e in FilesetReader(nodes, root).iter():
+        for e in output_entries(nodes, root):
             ops.append(Op(DELETE, e.path))
             gone.add(e.path)
     base_reader = FilesetReader(nodes, base)
     writer_of: dict[str, str] = {}
     for datum_id, root in added:
-        for e in FilesetReader(nodes, root).iter():
+        for e in output_entries(nodes, root):
             other = writer_of.get(e.path)
             if other is None and e.path not in gone and base_reader.get(e.path) is not None:
                 other = owner_of(e.path)

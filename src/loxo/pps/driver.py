@@ -4,36 +4,43 @@
 processes never run the same job, and a job whose driver died is claimed again), lists the
 datums of its input commits, diffs them against the base job (the latest earlier successful
 job of the pipeline), records skipped datums, sends the rest to the executor in datum sets,
-records each result (state, output root, stats, logs) as it arrives, and finally assembles
+records the results (state, output root, stats, logs) in batches as they arrive
+(:mod:`~loxo.pps.record`), and finally assembles
 the output commit. Every step is persisted, so a job interrupted by a crash resumes where it
 stopped and ends with exactly the output a crash-free run gives.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+import itertools
 import json
 import math
+import operator
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgpack
 
 from loxo.errors import LoxoError
 from loxo.execution.executor import Executor
+from loxo.execution.output import output_entries, parse_root
 from loxo.execution.registry import open_executor
-from loxo.execution.task import DatumResult, DatumState, TaskSet
+from loxo.execution.task import DatumState, TaskSet
 from loxo.pfs.chunkindex import lease, oldest_live_lease
 from loxo.storage.fileset import NodeRef
 
-from .assemble import OutputCollision, assemble
-from .datums import Datum, datum_task, iter_datums
+from .assemble import OutputCollision, OutputRoot, assemble
+from .datums import Datum, datum_hasher, datum_task, iter_datums
 from .egress import egress
 from .model import JobProgress, JobState
 from .pipelines import PipelineOps
-from .plan import plan_job
+from .plan import SKIPPABLE_STATES, plan_job
+from .record import ResultRecorder
 from .spec import PipelineSpec
 
 FINAL = (DatumState.SUCCESS, DatumState.FAILED, DatumState.RECOVERED, DatumState.SKIPPED)
@@ -47,8 +54,8 @@ def _root_blob(root: NodeRef | list[Any] | None) -> bytes | None:
     return msgpack.packb(list(root))
 
 
-def _root(blob: bytes | None) -> NodeRef | None:
-    return None if blob is None else NodeRef.from_list(msgpack.unpackb(blob))
+def _root(blob: bytes | None) -> OutputRoot | None:
+    return None if blob is None else parse_root(msgpack.unpackb(blob))
 
 
 class DriverOps(PipelineOps):
@@ -149,32 +156,32 @@ class DriverOps(PipelineOps):
             )
         started = started or time.time()
         found = iter_datums(spec.input, self._listing(inputs), self._commits(inputs))  # type: ignore[arg-type]
-        datums: dict[str, Datum] = {d.id: d for d in found}
-        hashes: dict[str, str] = {d_id: d.hash(salt) for d_id, d in datums.items()}
-        base_job, base = self._base(pid, seq)
-        plan = plan_job(
-            hashes.items(),
-            {k: (v[0], v[1]) for k, v in base.items()},
-            every_job=spec.reprocess_spec == "every_job",
-        )
-        existing = {
-            d: s
-            for d, s in self.db.all(
-                "SELECT datum_id, state FROM datums WHERE pipeline_id = ? AND job_id = ?",
-                (pid, job_id),
-            )
-        }
+        datums: dict[str, Datum] = {}
+        hashes: dict[str, str] = {}
+        hash_of = datum_hasher(salt)
+        # planning makes ~3 acyclic objects per datum: a cyclic GC pass every 700 is waste
+        with _no_gc():
+            for d in found:
+                datums[d.id] = d
+                hashes[d.id] = hash_of(d)
+            base_job, base = self._base_states(pid, seq)
+            plan = plan_job(hashes.items(), base, every_job=spec.reprocess_spec == "every_job")
+            existing = {
+                d: s
+                for d, s in self.db.all(
+                    "SELECT datum_id, state FROM datums WHERE pipeline_id = ? AND job_id = ?",
+                    (pid, job_id),
+                )
+            }
         rows: list[tuple[Any, ...]] = [
-            (pid, job_id, d, hashes[d], "SKIPPED", base[d][2], _inputs_json(datums[d]))
-            for d in plan.skip
-            if d not in existing
-        ]
-        rows += [
             (pid, job_id, d, hashes[d], "STARTING", None, _inputs_json(datums[d]))
             for d in plan.run
             if d not in existing
         ]
         with self.db.tx():
+            if plan.skip:
+                assert base_job is not None
+                self._copy_skipped(pid, job_id, base_job, datums, plan.skip, base, existing)
             self.db.executemany(
                 "INSERT OR IGNORE INTO datums (pipeline_id, job_id, datum_id, hash, state, "
                 "output_root, inputs) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -197,9 +204,75 @@ class DriverOps(PipelineOps):
         to_run = [d for d in plan.run if existing.get(d) not in FINAL]
         sets = self._task_sets(spec, name, project, job_id, [datums[d] for d in to_run])
         stopped = self._execute(pid, job_id, spec, sets, started, progress, name)
-        self._finish(pid, job_id, spec, stopped, base_job, plan.replaced + plan.removed, base)
+        self._finish(pid, job_id, spec, stopped, base_job, plan.replaced + plan.removed)
         if progress is not None:
             progress(self._progress(pid, job_id, name, started))
+
+    def _base_states(self, pid: int, seq: int) -> tuple[str | None, dict[str, tuple[str, str]]]:
+        """The base job (latest successful job before ``seq``) and its datums' hash and
+        state (their outputs stay in the database: see :meth:`_copy_skipped`)."""
+        row = self.db.one(
+            "SELECT id FROM jobs WHERE pipeline_id = ? AND seq < ? AND state = 'SUCCESS' "
+            "ORDER BY seq DESC LIMIT 1",
+            (pid, seq),
+        )
+        if row is None:
+            return None, {}
+        rows = self.db.all(
+            "SELECT datum_id, hash, state FROM datums WHERE pipeline_id = ? AND job_id = ?",
+            (pid, row[0]),
+        )
+        return row[0], {d: (h, s) for d, h, s in rows}
+
+    def _copy_skipped(
+        self,
+        pid: int,
+        job_id: str,
+        base_job: str,
+        datums: dict[str, Datum],
+        skip: list[str],
+        base: dict[str, tuple[str, str]],
+        existing: dict[str, str],
+    ) -> None:
+        """Record the skipped datums by copying their base rows inside the database (hash
+        and output as they were; the input commits in ``inputs`` rewritten to this job's):
+        every skippable base row, then out with those that are not skipped. A skipped datum
+        costs the driver no Python work beyond its ID in ``skip``."""
+        base_commits = {
+            i["name"]: i["commit"]
+            for i in json.loads(
+                self.db.one(
+                    "SELECT inputs FROM jobs WHERE pipeline_id = ? AND id = ?", (pid, base_job)
+                )[0]
+            )
+        }
+        inputs = itertools.chain.from_iterable(d.inputs for d in datums.values())
+        heads: set[tuple[str, str, str, str]] = set(map(operator.itemgetter(0, 1, 2, 3), inputs))
+        expr, params = "inputs", []
+        for name, repo, branch, commit in sorted(heads, key=str):
+            old = base_commits.get(name, commit)
+            if old != commit:
+                expr = f"REPLACE({expr}, ?, ?)"
+                params += [
+                    _input_head(name, repo, branch, old),
+                    _input_head(name, repo, branch, commit),
+                ]
+        self.db.execute(
+            "INSERT OR IGNORE INTO datums (pipeline_id, job_id, datum_id, hash, state, "
+            f"output_root, inputs) SELECT pipeline_id, ?, datum_id, hash, 'SKIPPED', "
+            f"output_root, {expr} FROM datums WHERE pipeline_id = ? AND job_id = ? "
+            "AND state IN ('SUCCESS', 'SKIPPED')",
+            (job_id, *params, pid, base_job),
+        )
+        skipped = set(skip)
+        extra = [
+            (pid, job_id, d)
+            for d, (_, state) in base.items()
+            if state in SKIPPABLE_STATES and d not in skipped and d not in existing
+        ]
+        self.db.executemany(
+            "DELETE FROM datums WHERE pipeline_id = ? AND job_id = ? AND datum_id = ?", extra
+        )
 
     def _task_sets(
         self, spec: PipelineSpec, name: str, project: str, job_id: str, datums: list[Datum]
@@ -293,47 +366,19 @@ class DriverOps(PipelineOps):
         watcher = threading.Thread(target=monitor, name=f"loxo-job-{job_id[:8]}", daemon=True)
         watcher.start()
         last = 0.0
+        recorder = ResultRecorder(self.db, pid, _root_blob)
         try:
             for result in executor.run(sets, parallelism=spec.parallelism):
-                self._record(pid, result)
+                recorder.add(result)
                 if progress is not None and time.monotonic() - last > 0.1:
                     last = time.monotonic()
+                    recorder.flush()
                     progress(self._progress(pid, job_id, name, started))
         finally:
             stop.set()
             watcher.join()
+            recorder.close()
         return why[0] if why else ""
-
-    def _record(self, pid: int, r: DatumResult) -> None:
-        with self.db.tx():
-            self.db.execute(
-                "UPDATE datums SET state = ?, output_root = ?, attempts = ?, error = ?, "
-                "started = ?, finished = ?, worker = ?, download_seconds = ?, "
-                "process_seconds = ?, upload_seconds = ?, download_bytes = ?, upload_bytes = ? "
-                "WHERE pipeline_id = ? AND job_id = ? AND datum_id = ?",
-                (
-                    str(r.state), _root_blob(r.output_root) if r.state == "SUCCESS" else None,
-                    r.attempts, r.error, r.started, r.finished, r.worker, r.download_seconds,
-                    r.process_seconds, r.upload_seconds, r.download_bytes, r.upload_bytes,
-                    pid, r.job_id, r.datum_id,
-                ),
-            )  # fmt: skip
-            self.db.executemany(
-                "INSERT INTO logs (pipeline_id, job_id, datum_id, time, stream, worker, line) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(pid, r.job_id, r.datum_id, x.time, x.stream, r.worker, x.line) for x in r.logs],
-            )
-            column = _COUNTER.get(str(r.state))
-            # live counters by increment (O(1) per result); _finish recounts exactly
-            self.db.execute(
-                "UPDATE jobs SET "
-                + (f"{column} = {column} + 1, " if column else "")
-                + "download_bytes = download_bytes + ?, upload_bytes = upload_bytes + ?, "
-                "download_seconds = download_seconds + ?, process_seconds = process_seconds + ?, "
-                "upload_seconds = upload_seconds + ? WHERE pipeline_id = ? AND id = ?",
-                (r.download_bytes, r.upload_bytes, r.download_seconds, r.process_seconds,
-                 r.upload_seconds, pid, r.job_id),
-            )  # fmt: skip
 
     def _update_counters(self, pid: int, job_id: str) -> None:
         agg = self.db.one(
@@ -368,7 +413,6 @@ class DriverOps(PipelineOps):
         stopped: str,
         base_job: str | None,
         gone: list[str],
-        base: dict[str, tuple[str, str, bytes]],
     ) -> None:
         with self.db.tx():
             self._update_counters(pid, job_id)
@@ -391,7 +435,7 @@ class DriverOps(PipelineOps):
         if base_job is not None:
             base_row = self._commit_row(repo_id, base_job)
             base_root = base_row.root_ref if base_row is not None else None
-        removed = [r for d in gone if (r := _root(base[d][2])) is not None]
+        removed = self._outputs_of(pid, base_job, gone) if base_job is not None else []
         added = [
             (d, root)
             for d, blob in self.db.all(
@@ -420,6 +464,20 @@ class DriverOps(PipelineOps):
                 return
         self._end_job(pid, job_id, JobState.SUCCESS, "", root)
 
+    def _outputs_of(self, pid: int, job_id: str, datum_ids: list[str]) -> list[OutputRoot]:
+        """The outputs of these datums of ``job_id`` (those that have one)."""
+        found: list[OutputRoot] = []
+        for k in range(0, len(datum_ids), 500):
+            batch = datum_ids[k : k + 500]
+            for (blob,) in self.db.all(
+                "SELECT output_root FROM datums WHERE pipeline_id = ? AND job_id = ? "
+                f"AND datum_id IN ({', '.join('?' * len(batch))})",
+                (pid, job_id, *batch),
+            ):
+                if (root := _root(blob)) is not None:
+                    found.append(root)
+        return found
+
     def _owner(self, pid: int, job_id: str) -> Callable[[str], str]:
         def owner(path: str) -> str:
             for d, blob in self.db.all(
@@ -427,7 +485,13 @@ class DriverOps(PipelineOps):
                 "AND state = 'SKIPPED' AND output_root IS NOT NULL",
                 (pid, job_id),
             ):
-                if self._reader(_root(blob)).get(path) is not None:
+                root = _root(blob)
+                if root is None:
+                    continue
+                if isinstance(root, NodeRef):
+                    if self._reader(root).get(path) is not None:
+                        return str(d)
+                elif any(e.path == path for e in output_entries(self.nodes, root)):
                     return str(d)
             return "(an earlier datum)"
 
@@ -440,11 +504,16 @@ class DriverOps(PipelineOps):
         super().close()
 
 
-_COUNTER = {
-    "SUCCESS": "data_processed",
-    "FAILED": "data_failed",
-    "RECOVERED": "data_recovered",
-}
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused (process-wide) while the block runs."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _inputs_json(d: Datum) -> str:

@@ -1,0 +1,201 @@
+"""A worker's reusable scratch directory: one ``/pfs`` emptied between datums.
+
+Making and removing directories is the dearest part of a small datum (tens of
+microseconds per ``mkdir``/``rmdir`` on ext4), so a warm worker, which runs one datum at a
+time, keeps one scratch directory, ``<$LOXO_SCRATCH or temp dir>/loxo-worker-XXXX``, for
+its lifetime instead of a fresh ``loxo-datum-XXXX`` per datum:
+
+- :meth:`Workspace.datum` hands out its ``pfs`` with an empty ``out`` and, for each input
+  name of the datum, an empty directory; everything else at the top of ``pfs`` is removed;
+- when the datum ends, everything under ``pfs`` is removed, except the top-level
+  directories themselves, which are emptied (and kept for the next datum). A datum thus
+  never sees another datum's files. Entries are never followed through symlinks;
+- ``pfs`` is checked on each use (same inode, a real directory, private mode); user code
+  that replaced or moved it only costs a fresh workspace (:attr:`Workspace.generation`
+  changes, so a sandbox bound to the old ``pfs`` is replaced too);
+- a change of ``LOXO_SCRATCH`` also starts a fresh workspace; :meth:`close` removes it;
+- :meth:`sandbox` is the worker's long-lived sandbox
+  (:class:`~loxo.execution.sandbox_session.SandboxSession`) with this ``pfs`` at ``/pfs``,
+  started on first use and replaced with the workspace or when its agent died.
+
+Anything unexpected while emptying (a directory user code made read-only as another user,
+say) falls back to :func:`~loxo.execution.environment.remove_tree` and a fresh workspace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .environment import remove_tree
+from .sandbox_session import SandboxSession
+
+__all__ = ["Workspace", "empty_dir_at"]
+
+
+class Workspace:
+    """One worker's scratch directory (not thread-safe: one datum at a time)."""
+
+    def __init__(self) -> None:
+        self.root: Path | None = None
+        self.generation = 0  # bumped whenever ``root`` is (re)made
+        self._parent: str | None = None
+        self._ident: tuple[int, int] = (0, 0)
+        self._session: SandboxSession | None = None
+        self._session_generation = 0
+        umask = os.umask(0o022)
+        os.umask(umask)
+        self._mode = 0o777 & ~umask  # what a plain mkdir makes
+
+    @contextlib.contextmanager
+    def datum(self, names: Iterable[str]) -> Iterator[Path]:
+        """The scratch directory of one datum (``pfs/out`` empty, ``pfs/<name>`` empty)."""
+        root = self._ready()
+        keep = {"out", *(n for n in names if _plain(n))}
+        try:
+            with self._pfs_fd() as fd:
+                with os.scandir(fd) as it:
+                    extra = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+                for name, is_dir in extra:
+                    if name not in keep:
+                        _remove_at(fd, name, is_dir)
+                for name in keep:
+                    _fresh_dir_at(fd, name, self._mode)
+        except OSError:
+            self._discard()
+            raise
+        try:
+            yield root
+        finally:
+            try:
+                with self._pfs_fd() as fd:
+                    empty_dir_at(fd, keep_dirs=True)
+            except OSError:
+                self._discard()
+
+    @contextlib.contextmanager
+    def _pfs_fd(self) -> Iterator[int]:
+        """``pfs`` opened without following any symlink, and checked to be ours: every
+        change below it goes through this descriptor, so user code that swapped a
+        directory for a symlink cannot redirect a removal."""
+        assert self.root is not None
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+        root_fd = os.open(self.root, flags)
+        try:
+            fd = os.open("pfs", flags, dir_fd=root_fd)
+        finally:
+            os.close(root_fd)
+        try:
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) != self._ident:
+                raise OSError(f"{self.root}/pfs was replaced")
+            yield fd
+        finally:
+            os.close(fd)
+
+    def sandbox(self) -> SandboxSession:
+        """The long-lived sandbox over the current ``pfs`` (inside :meth:`datum` only)."""
+        assert self.root is not None
+        session = self._session
+        if session is not None and (session.broken or self._session_generation != self.generation):
+            self._stop_sandbox()
+            session = None
+        if session is None:
+            session = self._session = SandboxSession(str(self.root / "pfs"))
+            self._session_generation = self.generation
+        return session
+
+    def close(self) -> None:
+        """Stop the sandbox and remove the workspace."""
+        self._discard()
+
+    def _stop_sandbox(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def _ready(self) -> Path:
+        parent = os.environ.get("LOXO_SCRATCH") or None
+        if self.root is not None and parent == self._parent and self._intact():
+            return self.root
+        self._discard()
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        root = Path(tempfile.mkdtemp(prefix="loxo-worker-", dir=parent))
+        os.mkdir(root / "pfs", self._mode)
+        st = os.lstat(root / "pfs")
+        self.root, self._parent, self._ident = root, parent, (st.st_dev, st.st_ino)
+        self.generation += 1
+        return root
+
+    def _intact(self) -> bool:
+        try:
+            with self._pfs_fd() as fd:
+                if stat.S_IMODE(os.fstat(fd).st_mode) not in (self._mode, 0o755):
+                    os.fchmod(fd, self._mode)
+        except OSError:
+            return False
+        return True
+
+    def _discard(self) -> None:
+        self._stop_sandbox()
+        if self.root is not None:
+            remove_tree(self.root)
+            self.root = None
+
+
+def empty_dir_at(fd: int, *, keep_dirs: bool = False) -> None:
+    """Remove everything in the directory open as ``fd`` (never following symlinks); with
+    ``keep_dirs`` its direct subdirectories stay, emptied."""
+    with os.scandir(fd) as it:
+        entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+    for name, is_dir in entries:
+        if keep_dirs and is_dir:
+            with _open_dir_at(fd, name) as sub:
+                empty_dir_at(sub)
+        else:
+            _remove_at(fd, name, is_dir)
+
+
+@contextlib.contextmanager
+def _open_dir_at(fd: int, name: str) -> Iterator[int]:
+    sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+    try:
+        yield sub
+    finally:
+        os.close(sub)
+
+
+def _remove_at(fd: int, name: str, is_dir: bool) -> None:
+    if is_dir:
+        with _open_dir_at(fd, name) as sub:
+            empty_dir_at(sub)
+        os.rmdir(name, dir_fd=fd)
+    else:
+        os.unlink(name, dir_fd=fd)
+
+
+def _plain(name: str) -> bool:
+    return bool(name) and name not in (".", "..") and "/" not in name and "\0" not in name
+
+
+def _fresh_dir_at(fd: int, name: str, mode: int) -> None:
+    """``name`` in ``fd`` as a new or kept directory of this process's user with ``mode``."""
+    try:
+        os.mkdir(name, mode, dir_fd=fd)
+        return
+    except FileExistsError:
+        pass
+    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+    if not stat.S_ISDIR(st.st_mode):
+        os.unlink(name, dir_fd=fd)
+        os.mkdir(name, mode, dir_fd=fd)
+        return
+    if (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (os.geteuid(), os.getegid(), mode):
+        with _open_dir_at(fd, name) as sub:
+            os.fchown(sub, os.geteuid(), os.getegid())
+            os.fchmod(sub, mode)

@@ -1,0 +1,132 @@
+"""Recording datum results: many results, one transaction.
+
+A job's results arrive from the executor one by one, thousands a second for small datums.
+One transaction each (an UPDATE of the datum row, its log lines, the job's live counters)
+would make the driver, not the workers, the bottleneck, so :class:`ResultRecorder` queues
+them and a background thread writes whatever has queued at most ``FLUSH_SECONDS`` after
+the first of a batch arrived, in one transaction: the datum rows and log lines with
+``executemany``, the job's counters with one UPDATE of the summed increments.
+
+A result not yet written when the driver dies is simply lost: its datum is still STARTING
+in the database and runs again when the job resumes (tasks are idempotent), so crash
+recovery stays exact. :meth:`ResultRecorder.close` writes the rest and must run before
+the job is finished.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from loxo.execution.task import DatumResult
+from loxo.pfs.db import Database
+
+FLUSH_SECONDS = 0.02
+_COUNTER = {
+    "SUCCESS": "data_processed",
+    "FAILED": "data_failed",
+    "RECOVERED": "data_recovered",
+}
+_UPDATE = (
+    "UPDATE datums SET state = ?, output_root = ?, attempts = ?, error = ?, started = ?, "
+    "finished = ?, worker = ?, download_seconds = ?, process_seconds = ?, upload_seconds = ?, "
+    "download_bytes = ?, upload_bytes = ? WHERE pipeline_id = ? AND job_id = ? AND datum_id = ?"
+)
+_LOGS = (
+    "INSERT INTO logs (pipeline_id, job_id, datum_id, time, stream, worker, line) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class ResultRecorder:
+    """Writes the results of one pipeline's job in batches (see the module docstring)."""
+
+    def __init__(self, db: Database, pid: int, encode_root: Callable[[Any], bytes | None]) -> None:
+        self._db, self._pid, self._encode = db, pid, encode_root
+        self._cv = threading.Condition()
+        self._pending: list[DatumResult] = []
+        self._closed = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="loxo-recorder", daemon=True)
+        self._thread.start()
+
+    def add(self, result: DatumResult) -> None:
+        """Queue ``result``; raises if an earlier batch could not be written."""
+        if self._error is not None:
+            raise self._error
+        with self._cv:
+            self._pending.append(result)
+            if len(self._pending) == 1:
+                self._cv.notify()
+
+    def flush(self) -> None:
+        """Write everything queued so far, now."""
+        with self._cv:
+            batch, self._pending = self._pending, []
+        if batch:
+            self._write(batch)
+
+    def close(self) -> None:
+        """Write the rest and stop; raises if a batch could not be written."""
+        with self._cv:
+            self._closed = True
+            self._cv.notify()
+        self._thread.join()
+        self.flush()
+        if self._error is not None:
+            raise self._error
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while not self._pending and not self._closed:
+                    self._cv.wait()
+                if self._closed:
+                    return
+            time.sleep(FLUSH_SECONDS)
+            try:
+                self.flush()
+            except BaseException as e:  # reported to the driver by add() or close()
+                self._error = e
+                return
+
+    def _write(self, batch: Sequence[DatumResult]) -> None:
+        pid = self._pid
+        rows, logs = [], []
+        counts: dict[tuple[str, str], list[float]] = {}
+        for r in batch:
+            state = str(r.state)
+            rows.append(
+                (state, self._encode(r.output_root) if state == "SUCCESS" else None,
+                 r.attempts, r.error, r.started, r.finished, r.worker, r.download_seconds,
+                 r.process_seconds, r.upload_seconds, r.download_bytes, r.upload_bytes,
+                 pid, r.job_id, r.datum_id)
+            )  # fmt: skip
+            logs += [
+                (pid, r.job_id, r.datum_id, x.time, x.stream, r.worker, x.line) for x in r.logs
+            ]
+            c = counts.setdefault((r.job_id, state), [0, 0, 0, 0.0, 0.0, 0.0])
+            c[0] += 1
+            c[1] += r.download_bytes
+            c[2] += r.upload_bytes
+            c[3] += r.download_seconds
+            c[4] += r.process_seconds
+            c[5] += r.upload_seconds
+        with self._db.tx():
+            self._db.executemany(_UPDATE, rows)
+            if logs:
+                self._db.executemany(_LOGS, logs)
+            for (job_id, state), (n, *sums) in counts.items():
+                column = _COUNTER.get(state)
+                # live counters by increment; the driver recounts exactly at the end
+                self._db.execute(
+                    "UPDATE jobs SET "
+                    + (f"{column} = {column} + ?, " if column else "")
+                    + "download_bytes = download_bytes + ?, upload_bytes = upload_bytes + ?, "
+                    "download_seconds = download_seconds + ?, "
+                    "process_seconds = process_seconds + ?, upload_seconds = upload_seconds + ? "
+                    "WHERE pipeline_id = ? AND id = ?",
+                    ((n,) if column else ()) + tuple(sums) + (pid, job_id),
+                )
