@@ -107,6 +107,8 @@ export const api = {
     get<DatumInfo[]>(`${jobPath(project, pipeline, job)}/datums`, { state }),
   datum: (project: string, pipeline: string, job: string, datum: string) =>
     get<DatumInfo>(`${jobPath(project, pipeline, job)}/datums/${seg(datum)}`),
+  datumOutputs: (project: string, pipeline: string, job: string, datum: string) =>
+    get<FileInfo[]>(`${jobPath(project, pipeline, job)}/datums/${seg(datum)}/outputs`),
   logs: (q: LogQuery) => get<LogRecord[]>("logs", { ...q }),
   logsFollowUrl: (q: LogQuery) => url("logs", { ...q, follow: true }),
 };

@@ -115,6 +115,15 @@ def test_job_datums_match_the_api_and_filter_by_state(page: Any, api: Api, shots
     assert job_rows(page) == skipped
     assert "state=SKIPPED" in page.url
 
+    # the datum that ran: its page lists the files it wrote, as the API does
+    [ran] = [d for d in api.get(f"{base}/datums") if d["state"] == "SUCCESS"]
+    outputs = [f["path"] for f in api.get(f"{base}/datums/{ran['id']}/outputs")]
+    assert outputs == [ran["inputs"][0]["path"]]  # edges writes one image per input image
+    page.goto(f"/#/p/default/pipelines/edges/jobs/{job['id']}/datums/{ran['id']}")
+    listed = page.get_by_role("list", name="datum outputs")
+    listed.wait_for()
+    assert [a.inner_text() for a in listed.get_by_role("link").all()] == outputs
+
 
 def test_failing_pipeline_shows_its_failed_datum_and_log(page: Any, api: Api, shots: Path) -> None:
     job = api.get("jobs", pipeline="checks")[0]

@@ -63,8 +63,14 @@ def test_incremental_datums_and_provenance(client: loxo.Client) -> None:
     job = client.inspect_job("copy", c3)
     assert (job.data_total, job.data_processed, job.data_skipped) == (3, 1, 2)
     assert outputs(client, "copy") == {"/a": b"changed", "/c": b"3", "/d": b"4"}
-    states = {d.inputs[0]["path"]: d.state for d in client.list_datum("copy", c3)}
-    assert states == {"/a": "SUCCESS", "/c": "SKIPPED", "/d": "SKIPPED"}
+    datums = {d.inputs[0]["path"]: d for d in client.list_datum("copy", c3)}
+    assert {p: d.state for p, d in datums.items()} == {
+        "/a": "SUCCESS",
+        "/c": "SKIPPED",
+        "/d": "SKIPPED",
+    }
+    for path, d in datums.items():  # what each datum wrote, skipped ones included
+        assert [f.path for f in client.list_datum_outputs("copy", c3, d.id)] == [path]
 
 
 def test_failures_retries_downstream_unrunnable_and_recovery(client: loxo.Client) -> None:

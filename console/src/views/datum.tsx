@@ -8,20 +8,15 @@ import { ErrorBox, KV, Loading, Section, StateBadge, Table } from "../ui/common"
 import { LogPanel } from "../ui/logs";
 import { parentDir } from "./commit";
 
-interface OutputEntry {
-  path: string;
-  size?: number;
-}
-
 export function DatumView({ project, pipeline, job, id }: { project: string; pipeline: string; job: string; id: string }) {
   const datum = useAsync(() => api.datum(project, pipeline, job, id), [project, pipeline, job, id]);
   const jobInfo = useAsync(() => api.job(project, pipeline, job), [project, pipeline, job]);
+  const outs = useAsync(() => api.datumOutputs(project, pipeline, job, id), [project, pipeline, job, id]);
   const d = datum.data;
   if (datum.error && !d) return <ErrorBox error={datum.error} />;
   if (!d) return <Loading what="the datum" />;
   const running = d.state === "STARTING";
-  // Outputs: shown when the API gives them (a future `outputs` field); else the job's commit.
-  const outputs = (d as unknown as { outputs?: (OutputEntry | string)[] }).outputs;
+  const outputs = outs.data;
   const outCommit = jobInfo.data?.output_commit;
   return (
     <div class="page">
@@ -83,15 +78,13 @@ export function DatumView({ project, pipeline, job, id }: { project: string; pip
       </Section>
       <Section title="Outputs" id="outputs">
         {outputs && outputs.length ? (
-          <ul class="plain-list">
-            {outputs.map((o) => {
-              const path = typeof o === "string" ? o : o.path;
-              return (
-                <li key={path}>
-                  {outCommit ? <a href={to.commit(project, pipeline, outCommit, { path: parentDir(path), file: path })}>{path}</a> : path}
-                </li>
-              );
-            })}
+          <ul class="plain-list" aria-label="datum outputs">
+            {outputs.map((o) => (
+              <li key={o.path}>
+                {outCommit ? <a href={to.commit(project, pipeline, outCommit, { path: parentDir(o.path), file: o.path })}>{o.path}</a> : o.path}{" "}
+                <span class="muted">{bytes(o.size)}</span>
+              </li>
+            ))}
           </ul>
         ) : (
           <p>

@@ -31,6 +31,7 @@ API: tuple[str, ...] = (
     *("preview_update", "dry_run_datums", "inspect_pipeline", "list_pipeline"),
     *("delete_pipeline", "start_pipeline", "stop_pipeline", "rerun_pipeline", "run_cron"),
     *("list_job", "inspect_job", "wait_job", "stop_job", "list_datum", "inspect_datum"),
+    "list_datum_outputs",
     *("restart_datum", "get_logs", "follow_logs", "pending_jobs", "drive", "gc", "fsck"),
 )
 """The client's methods: the same on the embedded service and on the remote one."""

@@ -415,6 +415,12 @@ class RemoteService:
         url = self._job_url(pipeline, job_id, project) + f"/datums/{datum_id}"
         return decode(DatumInfo, self.get(url))
 
+    def list_datum_outputs(
+        self, pipeline: str, job_id: str, datum_id: str, *, project: str = "default"
+    ) -> list[FileInfo]:
+        url = self._job_url(pipeline, job_id, project) + f"/datums/{datum_id}/outputs"
+        return decode_list(FileInfo, self.get(url))
+
     def restart_datum(
         self, pipeline: str, job_id: str, datum_id: str, *, project: str = "default"
     ) -> DatumInfo:

@@ -12,7 +12,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import msgpack
+
 from loxo.errors import NotFoundError, PreconditionError
+from loxo.execution.output import output_entries, parse_root
+from loxo.pfs.model import FileInfo, FileType
 
 from .jobs import JobOps
 from .model import DatumInfo, LogRecord
@@ -71,6 +75,21 @@ class DatumQueryOps(JobOps):
         if row is None:
             raise DatumNotFound(datum_id, job_id)
         return self._datum_info(pipeline, row)
+
+    def list_datum_outputs(
+        self, pipeline: str, job_id: str, datum_id: str, *, project: str = "default"
+    ) -> list[FileInfo]:
+        """The files a datum wrote to ``/pfs/out`` (a skipped datum: those it keeps from the
+        job that ran it); none for a datum that did not succeed."""
+        self.inspect_datum(pipeline, job_id, datum_id, project=project)
+        (blob,) = self.db.one(
+            "SELECT output_root FROM datums WHERE pipeline_id = ? AND job_id = ? AND datum_id = ?",
+            (self._pipeline_id(pipeline, project), job_id, datum_id),
+        )
+        if blob is None:
+            return []
+        entries = output_entries(self.nodes, parse_root(msgpack.unpackb(blob)))
+        return [FileInfo(e.path, FileType.FILE, e.size, e.hash) for e in entries]
 
     def restart_datum(
         self, pipeline: str, job_id: str, datum_id: str, *, project: str = "default"

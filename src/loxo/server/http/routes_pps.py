@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from loxo.errors import InvalidArgumentError
+from loxo.pfs.model import FileInfo
 from loxo.pps.model import DatumInfo, JobInfo, PipelineInfo
 from loxo.pps.spec import PipelineSpec, parse_specs, spec_from_dict
 
@@ -160,6 +161,14 @@ def list_datum_latest(svc: Svc, project: str, name: str, state: str | None = Non
 @router.get(JOB + "/datums/{datum_id}", response_model=DatumInfo)
 def inspect_datum(svc: Svc, project: str, name: str, job_id: str, datum_id: str) -> JSONResponse:
     return ok(svc.inspect_datum(name, job_id, datum_id, project=project))
+
+
+@router.get(JOB + "/datums/{datum_id}/outputs", response_model=list[FileInfo])
+def list_datum_outputs(
+    svc: Svc, project: str, name: str, job_id: str, datum_id: str
+) -> JSONResponse:
+    """The files the datum wrote (paths in the job's output commit)."""
+    return ok(svc.list_datum_outputs(name, job_id, datum_id, project=project))
 
 
 @router.post(JOB + "/datums/{datum_id}/restart", response_model=DatumInfo)
