@@ -40,3 +40,4 @@ print(f"{sys.argv[1]}: {width}x{height} PNG, {os.path.getsize(sys.argv[1])} byte
 PY
 echo
 echo "done: open $LOXO_HOME/montage.png; the store is in $LOXO_HOME"
+echo "see it in the web console: loxo --home $LOXO_HOME console   (then http://127.0.0.1:4000)"
