@@ -6,6 +6,7 @@ import type {
   DatumInfo,
   DiffEntry,
   FileInfo,
+  PipelineVersion,
   JobInfo,
   LogRecord,
   PipelineInfo,
@@ -94,6 +95,8 @@ export const api = {
     url("files/content", { ref, path, download: download ? 1 : undefined }),
   pipelines: (project: string) => get<PipelineInfo[]>(`projects/${seg(project)}/pipelines`),
   pipeline: (project: string, name: string) => get<PipelineInfo>(pipePath(project, name)),
+  pipelineVersions: (project: string, name: string) =>
+    get<PipelineVersion[]>(`${pipePath(project, name)}/versions`),
   startPipeline: (project: string, name: string) => post<unknown>(`${pipePath(project, name)}/start`),
   stopPipeline: (project: string, name: string) => post<unknown>(`${pipePath(project, name)}/stop`),
   rerunPipeline: (project: string, name: string, reprocess: boolean) =>

@@ -120,6 +120,15 @@ export interface PipelineInfo {
   inputs: string[];
 }
 
+export interface PipelineVersion {
+  pipeline: string;
+  project: string;
+  version: number;
+  spec: Record<string, unknown>;
+  salt: string;
+  created: number;
+}
+
 export interface DatumInfo {
   id: string;
   job_id: string;

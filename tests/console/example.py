@@ -22,6 +22,7 @@ CHECKS_SPEC = {
     "transform": {"python": "console_checks:run"},
     "datum_tries": 1,
 }
+FIRST_CHECKS_DESCRIPTION = "The first version of checks (console tests: versions)."
 NOTES = {
     "labels.csv": 'name,shape,corners\ncircle,round,0\nsquare,box,4\n"star, 5",pointy,10\n',
     "meta.json": json.dumps([{"image": "circle.png", "ok": 1}, {"image": "star.png", "ok": 0}]),
@@ -47,11 +48,14 @@ def loxo(home: Path, *args: str) -> str:
 
 
 def load(home: Path, work: Path) -> None:
-    """Fill ``home``: two commits of images (8, then one more), three pipelines, notes."""
+    """Fill ``home``: two commits of images (8, then one more), three pipelines (checks
+    with two versions), notes."""
     make = [sys.executable, str(IMAGES / "make_images.py")]
     subprocess.run([*make, str(work / "photos")], check=True)
     subprocess.run([*make, str(work / "more"), "--extra"], check=True)
     (work / "checks.json").write_text(json.dumps(CHECKS_SPEC))
+    first = {**CHECKS_SPEC, "description": FIRST_CHECKS_DESCRIPTION}
+    (work / "checks-v1.json").write_text(json.dumps(first))
     notes = work / "notes"
     notes.mkdir()
     for name, text in NOTES.items():
@@ -60,7 +64,8 @@ def load(home: Path, work: Path) -> None:
     loxo(home, "create", "repo", "notes", "-d", "files to preview")
     loxo(home, "create", "pipeline", "-f", str(IMAGES / "edges.yaml"))
     loxo(home, "create", "pipeline", "-f", str(IMAGES / "montage.yaml"))
-    loxo(home, "create", "pipeline", "-f", str(work / "checks.json"))
+    loxo(home, "create", "pipeline", "-f", str(work / "checks-v1.json"))
+    loxo(home, "update", "pipeline", "-f", str(work / "checks.json"))  # version 2
     loxo(home, "put", "file", "-r", "images@master:/", "-f", str(work / "photos"))
     diamond = str(work / "more" / "diamond.png")
     loxo(home, "put", "file", "images@master:/diamond.png", "-f", diamond)

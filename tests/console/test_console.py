@@ -13,6 +13,7 @@ import pytest
 
 from tests.console.conftest import Api
 from tests.console.console_checks import REFUSED
+from tests.console.example import FIRST_CHECKS_DESCRIPTION
 
 pytestmark = pytest.mark.slow
 
@@ -204,6 +205,22 @@ def test_pipeline_page_spec_versions_and_chart(page: Any, api: Api, shots: Path)
     caption = page.locator(".chart figcaption").inner_text()
     assert f"last {len(jobs)} finished jobs" in caption
     page.screenshot(path=str(shots / "pipeline.png"), full_page=True)
+
+
+def test_pipeline_versions_show_each_versions_spec(page: Any, api: Api) -> None:
+    versions = api.get("projects/default/pipelines/checks/versions")
+    assert [v["version"] for v in versions] == [2, 1]
+    assert versions[1]["spec"]["description"] == FIRST_CHECKS_DESCRIPTION
+    page.goto("/#/p/default/pipelines/checks")
+    page.wait_for_selector("tr[data-version]")
+    assert page.locator("tr[data-version]").count() == 2
+    spec = page.locator("pre.spec")
+    assert FIRST_CHECKS_DESCRIPTION not in spec.inner_text()  # the current version first
+    page.get_by_role("button", name="show v1").click()
+    page.get_by_role("heading", name="Spec (v1)").wait_for()
+    page.get_by_role("button", name="JSON").click()
+    page.wait_for_selector('pre.spec[data-format="json"]')
+    assert json.loads(spec.inner_text()) == versions[1]["spec"]
 
 
 def test_narrow_dark_window(browser: Any, server: Any, shots: Path) -> None:

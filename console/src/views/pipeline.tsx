@@ -1,14 +1,13 @@
-// A pipeline: state and actions, its effective spec (YAML or JSON), versions seen in its
-// jobs, a chart of job durations and the job list; live.
+// A pipeline: state and actions, its effective spec (YAML or JSON), its versions (each with
+// its spec and jobs), a chart of job durations and the job list; live.
 import { useState } from "preact/hooks";
 import { stringify } from "yaml";
 import { api } from "../api";
 import { useEvents } from "../events";
-import { time } from "../format";
 import { pipelineInputs } from "../graph";
 import { useAsync, useDebounced } from "../hooks";
 import { to } from "../router";
-import type { JobInfo, JobProgress, PipelineEvent } from "../types";
+import type { JobInfo, JobProgress, PipelineEvent, PipelineVersion } from "../types";
 import { PipelineActions } from "../ui/actions";
 import { DurationChart } from "../ui/chart";
 import { ErrorBox, KV, Loading, Section, StateBadge, Table, When } from "../ui/common";
@@ -17,9 +16,12 @@ import { JobsTable } from "./jobs";
 export function PipelineView({ project, name }: { project: string; name: string }) {
   const info = useAsync(() => api.pipeline(project, name), [project, name]);
   const jobs = useAsync(() => api.jobs({ project, pipeline: name, number: 100 }), [project, name]);
+  const versions = useAsync(() => api.pipelineVersions(project, name), [project, name]);
+  const [shown, setShown] = useState<number | null>(null); // the version whose spec is shown
   const reload = useDebounced(() => {
     info.reload();
     jobs.reload();
+    versions.reload();
   }, 600);
   useEvents(["job", "pipeline"], (kind, d) => {
     if (kind === "job" && (d as JobProgress).pipeline === name) reload();
@@ -55,59 +57,81 @@ export function PipelineView({ project, name }: { project: string; name: string 
         {jobs.data ? <JobsTable project={project} jobs={jobs.data} showPipeline={false} /> : <Loading />}
       </Section>
       <Section title="Versions" id="versions">
-        <Versions current={p.version} updated={p.updated} jobs={jobs.data ?? []} />
+        <ErrorBox error={versions.error} />
+        <Versions
+          current={p.version}
+          versions={versions.data ?? []}
+          jobs={jobs.data ?? []}
+          shown={shown ?? p.version}
+          onShow={setShown}
+        />
       </Section>
-      <SpecSection spec={p.spec} />
+      <SpecSection
+        spec={(shown !== null && versions.data?.find((v) => v.version === shown)?.spec) || p.spec}
+        version={shown ?? p.version}
+      />
     </div>
   );
 }
 
-function Versions({ current, updated, jobs }: { current: number; updated: number; jobs: JobInfo[] }) {
-  const seen = new Map<number, { jobs: number; first: number; last: number }>();
-  for (const j of jobs) {
-    const v = seen.get(j.version) ?? { jobs: 0, first: j.created, last: j.created };
-    v.jobs++;
-    v.first = Math.min(v.first, j.created);
-    v.last = Math.max(v.last, j.created);
-    seen.set(j.version, v);
-  }
-  const versions = Array.from({ length: current }, (_, i) => current - i);
+function Versions({
+  current,
+  versions,
+  jobs,
+  shown,
+  onShow,
+}: {
+  current: number;
+  versions: PipelineVersion[];
+  jobs: JobInfo[];
+  shown: number;
+  onShow: (v: number) => void;
+}) {
+  const seen = new Map<number, number>();
+  for (const j of jobs) seen.set(j.version, (seen.get(j.version) ?? 0) + 1);
   return (
     <Table label="versions">
       <thead>
         <tr>
           <th scope="col">version</th>
-          <th scope="col" class="num">jobs</th>
-          <th scope="col">first job</th>
-          <th scope="col">last job</th>
+          <th scope="col">created</th>
+          <th scope="col" class="num">recent jobs</th>
+          <th scope="col">salt</th>
+          <th scope="col">spec</th>
         </tr>
       </thead>
       <tbody>
-        {versions.map((v) => {
-          const s = seen.get(v);
-          return (
-            <tr key={v}>
-              <td>
-                v{v}
-                {v === current ? <span class="muted"> (current, since {time(updated)})</span> : null}
-              </td>
-              <td class="num">{s?.jobs ?? 0}</td>
-              <td>{s ? <When t={s.first} /> : "–"}</td>
-              <td>{s ? <When t={s.last} /> : "–"}</td>
-            </tr>
-          );
-        })}
+        {versions.map((v) => (
+          <tr key={v.version} data-version={v.version}>
+            <td>
+              v{v.version}
+              {v.version === current ? <span class="muted"> (current)</span> : null}
+            </td>
+            <td>
+              <When t={v.created} />
+            </td>
+            <td class="num">{seen.get(v.version) ?? 0}</td>
+            <td>
+              <code>{v.salt.slice(0, 8)}</code>
+            </td>
+            <td>
+              <button type="button" aria-pressed={v.version === shown} onClick={() => onShow(v.version)}>
+                {v.version === shown ? "shown below" : `show v${v.version}`}
+              </button>
+            </td>
+          </tr>
+        ))}
       </tbody>
     </Table>
   );
 }
 
-function SpecSection({ spec }: { spec: Record<string, unknown> }) {
+function SpecSection({ spec, version }: { spec: Record<string, unknown>; version: number }) {
   const [format, setFormat] = useState<"yaml" | "json">("yaml");
   const text = format === "yaml" ? stringify(spec) : JSON.stringify(spec, null, 2);
   return (
     <Section
-      title="Spec"
+      title={`Spec (v${version})`}
       id="spec"
       actions={
         <div class="segmented" role="group" aria-label="spec format">

@@ -29,6 +29,7 @@ API: tuple[str, ...] = (
     *("list_file", "inspect_file", "walk_files", "glob_file", "diff_file", "delete_file"),
     *("copy_file", "create_pipeline", "update_pipeline", "validate_pipeline"),
     *("preview_update", "dry_run_datums", "inspect_pipeline", "list_pipeline"),
+    "list_pipeline_versions",
     *("delete_pipeline", "start_pipeline", "stop_pipeline", "rerun_pipeline", "run_cron"),
     *("list_job", "inspect_job", "wait_job", "stop_job", "list_datum", "inspect_datum"),
     "list_datum_outputs",

@@ -29,7 +29,14 @@ from loxo.pfs.model import (
     GCReport,
     RepoInfo,
 )
-from loxo.pps.model import DatumInfo, JobInfo, JobProgress, LogRecord, PipelineInfo
+from loxo.pps.model import (
+    DatumInfo,
+    JobInfo,
+    JobProgress,
+    LogRecord,
+    PipelineInfo,
+    PipelineVersion,
+)
 from loxo.pps.spec import PipelineSpec, spec_from_dict
 from loxo.storage.fileset import FileEntry
 
@@ -333,6 +340,12 @@ class RemoteService:
 
     def inspect_pipeline(self, name: str, *, project: str = "default") -> PipelineInfo:
         return decode(PipelineInfo, self.get(f"/api/v1/projects/{project}/pipelines/{name}"))
+
+    def list_pipeline_versions(
+        self, name: str, *, project: str = "default"
+    ) -> list[PipelineVersion]:
+        url = f"/api/v1/projects/{project}/pipelines/{name}/versions"
+        return decode_list(PipelineVersion, self.get(url))
 
     def list_pipeline(self, *, project: str | None = "default") -> list[PipelineInfo]:
         url = "/api/v1/pipelines" if project is None else f"/api/v1/projects/{project}/pipelines"

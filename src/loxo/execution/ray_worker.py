@@ -3,14 +3,20 @@
 :func:`run_set` is the body of the Ray task the executor submits for a datum set. It runs
 the set's datums one after another with the worker runtime
 (:func:`~loxo.execution.runtime.run_datum`), in this warm worker process (Ray reuses it
-for later tasks, so a Python transform's module stays imported), and:
+for later tasks, so a Python transform's module stays imported, and its workspace --
+one scratch ``/pfs`` and one long-lived sandbox, :mod:`~loxo.execution.ray_workspace` --
+serves every datum it runs), and:
 
 - reports to the driver's mailbox on the :mod:`~loxo.execution.ray_board` each
   ``attempt`` as it starts (datum, number, node and pid, whether a Python call runs and
   its timeout, the logs so far: what the driver needs to enforce Python timeouts and to
-  carry on after the worker dies; this report is delivered before the attempt runs, so a
-  worker killed at any moment later leaves it behind), ``attempt_end`` when a Python call
-  returns, and each datum's ``result``;
+  carry on after the worker dies), ``attempt_end`` when a Python call returns, and the
+  datums' ``results``, in groups, once their outputs are durable
+  (:mod:`~loxo.execution.ray_outbox`: small outputs share one pack object and one store
+  sync per group). Before a Python call the worker waits until its ``attempt`` report is
+  delivered, so a call that kills its worker at once still counts as an attempt; a
+  command's report is sent without waiting (it runs in another process and is delivered
+  long before a worker killed from outside could take it down);
 - returns every result of the set at the end (the driver's complete record; the reports
   are for streaming);
 - obeys control messages that a thread of the worker process reads from the process's
@@ -25,7 +31,8 @@ for later tasks, so a Python transform's module stays imported), and:
 - records the process group of the command it runs in a file named after its pid
   (:func:`pgid_file`), so that if the worker dies (killed, cancelled, out of memory) the
   driver's :func:`reap` task on the same node can kill the group it left behind. Under
-  the bubblewrap sandbox ``--die-with-parent`` does that already;
+  the bubblewrap sandbox ``--die-with-parent`` does that already (commands then run in
+  the worker's long-lived sandbox, whose agent the kills go through);
 - sets, for the duration of the set, the environment variables the executor forwards
   (``forward_env``) and adds the driver's code directories that exist here to
   ``sys.path``.
@@ -41,7 +48,6 @@ import os
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -50,6 +56,10 @@ from typing import Any, Protocol
 
 from .capture import FdCapture
 from .control import DatumControl
+from .ray_outbox import Outbox
+from .ray_workspace import records_dir, start_time
+from .ray_workspace import record as record_workspace
+from .ray_workspace import workspace as worker_workspace
 from .runtime import Resume, run_datum
 from .task import DatumResult, LogLine, TaskSet
 
@@ -68,7 +78,7 @@ class Post(Protocol):
 
 def pgid_file(pid: int) -> Path:
     """Where worker ``pid`` records the process group of the command it is running."""
-    return Path(tempfile.gettempdir(), f"loxo-ray-{os.getuid()}", f"{pid}.pgid")
+    return records_dir() / f"{pid}.pgid"
 
 
 def control_key(node: str, pid: int) -> str:
@@ -104,9 +114,12 @@ def run_set(
     pgid_file(os.getpid()).unlink(missing_ok=True)  # a dead namesake's: we run no command yet
     state = _listen(board, node).start_set(key)
     python = bool(ts.transform.python)
+    outbox = Outbox(ts.store_url, post)
     results: list[DatumResult] = []
+    last: list[DatumResult] = []  # not posted: they come with the return value
     try:
         with _environment(env, code_paths):
+            workspace = worker_workspace()
             for task in ts.datums:
                 control = _ReportingControl(task.datum_id, post, state, node, python)
                 if not state.begin(control):
@@ -118,15 +131,22 @@ def run_set(
                     resume=resumes.get(task.datum_id),
                     capture=_fd_capture(),
                     threaded_python=False,
+                    sync_output=False,
+                    workspace=workspace,
+                    pack=outbox.pack,
                 )
                 if not state.end():
                     break
                 result.worker = label
                 results.append(result)
-                if task is not ts.datums[-1]:  # the last one comes with the return value
-                    post(("result", result))
+                if task is ts.datums[-1]:
+                    last.append(result)
+                else:
+                    outbox.add(result)
     finally:
         state.end_set()
+        outbox.close(last)
+        record_workspace()
     return results
 
 
@@ -145,21 +165,12 @@ def reap(pid: int, timeout: float = 30.0) -> bool:
     # A group's ID stays taken while any process is in the group: if the leader is gone,
     # what is left in group ``pgid`` is the command's; if a process of that ID lives but
     # started at another time, the ID was recycled (the group is gone): leave it alone.
-    leader = _start_time(pgid)
+    leader = start_time(pgid)
     if leader is not None and leader != started:
         return False
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
     return True
-
-
-def _start_time(pid: int) -> int | None:
-    """When process ``pid`` started (clock ticks since boot), None if it does not exist."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 class _ReportingControl(DatumControl):
@@ -176,7 +187,7 @@ class _ReportingControl(DatumControl):
         self._state.python = self._python
         where = (self._node, os.getpid())
         report = (self.datum_id, attempt, *where, self._python, python_timeout, list(logs))
-        self._post(("attempt", *report), sync=True)
+        self._post(("attempt", *report), sync=self._python)
 
     def on_attempt_end(self, attempt: int) -> None:
         self._state.python = False
@@ -188,8 +199,7 @@ class _ReportingControl(DatumControl):
         if pgid is None:
             self._pgid_file.unlink(missing_ok=True)
         else:
-            self._pgid_file.parent.mkdir(mode=0o700, exist_ok=True)
-            self._pgid_file.write_text(f"{pgid} {_start_time(pgid) or 0}")
+            self._pgid_file.write_text(f"{pgid} {start_time(pgid) or 0}")
 
 
 class _SetState:

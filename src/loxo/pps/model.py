@@ -86,6 +86,18 @@ class PipelineInfo(Record):
 
 
 @dataclass(frozen=True)
+class PipelineVersion(Record):
+    """One version of a pipeline: the spec it ran with from ``created`` on."""
+
+    pipeline: str
+    project: str
+    version: int
+    spec: dict[str, Any]
+    salt: str
+    created: float
+
+
+@dataclass(frozen=True)
 class DatumInfo(Record):
     id: str
     job_id: str

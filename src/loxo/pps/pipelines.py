@@ -21,7 +21,7 @@ from loxo.pfs.core import new_commit_id
 
 from .datums import iter_datums
 from .jobs import JobOps, input_branch, leaf_inputs
-from .model import JobState, PipelineInfo, PipelineState
+from .model import JobState, PipelineInfo, PipelineState, PipelineVersion
 from .plan import plan_job
 from .spec import PipelineSpec, parse_specs
 
@@ -229,6 +229,21 @@ class PipelineOps(JobOps):
                 )
         self._check_cycle(spec, set())
         return spec
+
+    def list_pipeline_versions(
+        self, name: str, *, project: str = "default"
+    ) -> list[PipelineVersion]:
+        """Every version of a pipeline, newest first, with its spec."""
+        pid = self._pipeline_id(name, project)
+        rows = self.db.all(
+            "SELECT version, spec, salt, created FROM pipeline_versions WHERE pipeline_id = ? "
+            "ORDER BY version DESC",
+            (pid,),
+        )
+        return [
+            PipelineVersion(name, project, v, json.loads(spec), salt, created)
+            for v, spec, salt, created in rows
+        ]
 
     def inspect_pipeline(self, name: str, *, project: str = "default") -> PipelineInfo:
         pid = self._pipeline_id(name, project)

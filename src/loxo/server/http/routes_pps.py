@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from loxo.errors import InvalidArgumentError
 from loxo.pfs.model import FileInfo
-from loxo.pps.model import DatumInfo, JobInfo, PipelineInfo
+from loxo.pps.model import DatumInfo, JobInfo, PipelineInfo, PipelineVersion
 from loxo.pps.spec import PipelineSpec, parse_specs, spec_from_dict
 
 from . import bodies
@@ -78,6 +78,12 @@ def dry_run_datums(svc: Svc, body: bodies.PipelineSpecBody) -> JSONResponse:
 @router.get(PIPELINE, response_model=PipelineInfo)
 def inspect_pipeline(svc: Svc, project: str, name: str) -> JSONResponse:
     return ok(svc.inspect_pipeline(name, project=project))
+
+
+@router.get(PIPELINE + "/versions", response_model=list[PipelineVersion])
+def list_pipeline_versions(svc: Svc, project: str, name: str) -> JSONResponse:
+    """Every version of the pipeline, newest first, with its spec."""
+    return ok(svc.list_pipeline_versions(name, project=project))
 
 
 @router.delete(PIPELINE)

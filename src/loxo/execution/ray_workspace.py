@@ -1,0 +1,105 @@
+"""A Ray worker process's workspace: one scratch ``/pfs`` and one sandbox, kept warm.
+
+Ray reuses its worker processes from task to task, so, like a local worker, each Ray worker
+process keeps one :class:`~loxo.execution.workspace.Workspace` for its lifetime: one scratch
+directory emptied between datums and one long-lived sandbox
+(:mod:`~loxo.execution.sandbox_session`) whose exec agent kills every process of a datum
+before the next one starts. The workspace replaces a sandbox that broke (its agent died)
+and starts afresh if its directory was tampered with or ``LOXO_SCRATCH`` changed.
+
+Lifetime: made by the process's first set (:func:`workspace`), removed when the process
+exits normally (``atexit``). bubblewrap's ``--die-with-parent`` ends the sandbox with the
+worker however it dies; a worker killed outright (a forced cancel, out of memory) cannot
+remove its directory, so each records where it is in a file named after its pid (next to
+:func:`~loxo.execution.ray_worker.pgid_file`'s), and the next workspace made on that
+machine removes the directories of recorded workers that are gone.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from .environment import remove_tree
+from .workspace import Workspace
+
+__all__ = ["records_dir", "start_time", "workspace"]
+
+PREFIX = "loxo-worker-"  # Workspace's directory names: all a sweep ever removes
+
+_workspace: Workspace | None = None
+_recorded: Path | None = None
+_lock = threading.Lock()
+
+
+def records_dir() -> Path:
+    """This user's private directory of per-worker records (pgid files, workspaces)."""
+    path = Path(tempfile.gettempdir(), f"loxo-ray-{os.getuid()}")
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def start_time(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks since boot), None if it does not exist."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def workspace() -> Workspace:
+    """This process's workspace (made, and stale ones swept, on first use)."""
+    global _workspace
+    with _lock:
+        if _workspace is None:
+            with contextlib.suppress(OSError):
+                _sweep()
+            _workspace = Workspace()
+            atexit.register(_close)
+        return _workspace
+
+
+def record() -> None:
+    """Note where this process's workspace directory is (after a set made or moved it)."""
+    global _recorded
+    ws = _workspace
+    if ws is None or ws.root == _recorded:
+        return
+    pid = os.getpid()
+    with contextlib.suppress(OSError):
+        path = records_dir() / f"{pid}.workspace"
+        if ws.root is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_text(f"{start_time(pid) or 0} {ws.root}")
+        _recorded = ws.root
+
+
+def _close() -> None:
+    global _workspace
+    with _lock:
+        if _workspace is not None:
+            _workspace.close()
+            _workspace = None
+    with contextlib.suppress(OSError):
+        (records_dir() / f"{os.getpid()}.workspace").unlink(missing_ok=True)
+
+
+def _sweep() -> None:
+    """Remove the workspaces of recorded worker processes that are gone."""
+    for path in records_dir().glob("*.workspace"):
+        try:
+            pid = int(path.stem)
+            started, root = path.read_text().split(" ", 1)
+        except (OSError, ValueError):
+            continue
+        if pid == os.getpid() or start_time(pid) == int(started):
+            continue  # alive (the same process, not a namesake)
+        if Path(root).name.startswith(PREFIX):
+            remove_tree(Path(root))
+        path.unlink(missing_ok=True)
