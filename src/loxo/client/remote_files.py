@@ -19,7 +19,7 @@ from loxo.pfs.model import CommitInfo
 from .wire import decode
 
 if TYPE_CHECKING:
-    from .remote import RemoteService
+    from .transport import Transport
 
 Progress = Callable[[int], None]
 BLOCK = 1 << 20
@@ -69,7 +69,7 @@ class RemoteModifyFile:
 
     def __init__(
         self,
-        remote: RemoteService,
+        remote: Transport,
         ref: str,
         *,
         description: str = "",
