@@ -16,7 +16,11 @@ Invariants:
 - every step is persisted: a job interrupted by a crash resumes and ends as a clean run.
 
 Modules: ``spec`` (specs and validation), ``datums`` (pure datum iteration, IDs, hashes),
-``plan`` (pure diff against the base job), ``assemble`` (output commits), ``jobs`` (job
-creation, queries), ``pipelines`` (lifecycle), ``driver`` (running jobs),
-``datum_queries`` (datums and logs after the fact).
+``plan`` (pure diff against the base job), ``delta`` (pure: the datums a commit diff can
+affect, so an incremental job need not re-list its inputs), ``planning`` (choosing the base
+job and planning a job, from the diff or a full listing), ``tasksets`` (pure: cutting datums
+into task sets), ``claim`` (which process runs which job), ``record`` (batched datum
+results), ``finish`` and ``assemble`` (counters, output commits, ending a job), ``jobs``
+(job creation, queries), ``pipelines`` (lifecycle), ``driver`` (running jobs),
+``datum_queries`` (datums and logs after the fact), ``cron``, ``egress``, ``draw``.
 """

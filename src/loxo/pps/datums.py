@@ -58,6 +58,8 @@ __all__ = [
     "datum_id",
     "datum_task",
     "iter_datums",
+    "match_datum_maker",
+    "pfs_datum_id",
 ]
 
 DatumID = NewType("DatumID", str)
@@ -113,6 +115,27 @@ def iter_datums(input: Input, listing: Listing, commits: Mapping[str, str]) -> I
     """The datums of ``input``, lazily; ``commits`` maps each input name to its commit ID."""
     for material, inputs in _parts(input, listing, commits):
         yield Datum(DatumID(blake3(material).digest().hex()), inputs)
+
+
+def pfs_datum_id(spec: PfsInput, path: str) -> DatumID:
+    """The ID of the datum of a pfs input's glob match at ``path`` (whatever it holds)."""
+    name, repo, branch = _identity(spec)
+    return DatumID(blake3(_lp(name) + _lp(repo) + _lp(branch) + _lp(path)).digest().hex())
+
+
+def match_datum_maker(
+    spec: PfsInput, commit: str
+) -> Callable[[GlobMatch, Sequence[FileEntry]], Datum]:
+    """Builder of the datum of one glob match of a pfs input: ``(match, entries)``, the entries
+    being the matched file's one entry, or every entry under the matched directory (under
+    ``/`` for the root match). The same datum as :func:`iter_datums` gives for that match."""
+    file_part, dir_part = _makers(spec, commit)
+
+    def make(m: GlobMatch, entries: Sequence[FileEntry]) -> Datum:
+        material, inputs = dir_part(m, list(entries)) if m.is_dir else file_part(m, entries[0])
+        return Datum(DatumID(blake3(material).digest().hex()), inputs)
+
+    return make
 
 
 def datum_env(datum: Datum, pfs_root: str = "/pfs") -> tuple[tuple[str, str], ...]:

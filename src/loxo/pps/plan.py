@@ -9,7 +9,8 @@ SEMANTICS §2.2) by datum ID (content-independent) and datum hash (content and s
   RECOVERED there, or ``every_job``), it is also **replaced**: its old output is removed;
 - a base datum absent from the current job is **removed**: its old output goes away.
 
-Invariants: ``run`` and ``skip`` partition the current datums (each in input order);
+Invariants: ``run`` and ``skip`` partition the current datums (each in input order) -- in
+a plan from a commit diff (:func:`plan_delta`), ``run``, ``skip`` and the ``carried`` ones;
 ``replaced`` is a subset of ``run``; ``removed`` is disjoint from both (in base order). A
 datum ID may appear only once in the current job. Pure: no database, no I/O; one dict lookup
 per datum.
@@ -19,9 +20,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-__all__ = ["SKIPPABLE_STATES", "JobPlan", "plan_job"]
+__all__ = ["SKIPPABLE_STATES", "JobPlan", "plan_delta", "plan_job"]
 
 SKIPPABLE_STATES = frozenset({"SUCCESS", "SKIPPED"})
 """Base datum states whose output a current datum of equal hash may keep."""
@@ -35,6 +36,19 @@ class JobPlan:
     skip: list[str]
     replaced: list[str]
     removed: list[str]
+    carried: int = 0
+    """Datums skipped without being listed: unchanged since the base job, which had them in a
+    skippable state (a plan from a commit diff, :mod:`~loxo.pps.delta`, counts them only)."""
+
+    @property
+    def skipped(self) -> int:
+        """How many current datums are skipped (listed and carried)."""
+        return len(self.skip) + self.carried
+
+    @property
+    def total(self) -> int:
+        """How many datums the job has."""
+        return len(self.run) + self.skipped
 
 
 def plan_job(
@@ -66,6 +80,25 @@ def plan_job(
         raise ValueError(f"the current job repeats datum IDs: {_repeated(run + skip)}")
     removed = [d for d in base if d not in seen] if len(base) > len(skip) + len(replaced) else []
     return JobPlan(run=run, skip=skip, replaced=replaced, removed=removed)
+
+
+def plan_delta(
+    changed: Iterable[tuple[str, str]], touched: Mapping[str, tuple[str, str]], base_total: int
+) -> JobPlan:
+    """Plan a job from only its datums that may differ from the base job.
+
+    ``changed``: ``(datum ID, hash)`` of the current datums that may differ; ``touched``: the
+    base job's ``ID -> (hash, state)`` for those IDs and for the IDs of datums that are gone;
+    ``base_total``: how many datums the base job had. Precondition (what a commit diff
+    guarantees, :mod:`~loxo.pps.delta`): every other base datum is current with an equal hash
+    and a skippable state; those are ``carried``. Equals :func:`plan_job` over all datums,
+    except that the carried datums are counted, not listed in ``skip``.
+    """
+    plan = plan_job(changed, touched)
+    carried = base_total - len(touched)
+    if carried < 0:
+        raise ValueError(f"the base job has {base_total} datums, fewer than {len(touched)} touched")
+    return replace(plan, carried=carried)
 
 
 def _repeated(ids: list[str]) -> list[str]:
