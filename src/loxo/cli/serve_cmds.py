@@ -82,7 +82,13 @@ def console(session: Session, port: int, no_browser: bool) -> None:
             webbrowser.open(url)
 
     run_server(
-        ServeOptions(home=session.home, store_url=session.store, port=port, grpc_port=None),
+        ServeOptions(
+            home=session.home,
+            store_url=session.store,
+            port=port,
+            grpc_port=None,
+            name="loxo console",
+        ),
         announce=announce,
     )
 

@@ -36,6 +36,7 @@ class ServeOptions:
     grpc_port: int | None = 1650  # None: no gRPC door
     token_file: str | None = None
     console: bool = True
+    name: str = "loxo serve"  # how the announcement line starts
 
 
 def read_token(path: str) -> str:
@@ -113,7 +114,7 @@ def serve(opts: ServeOptions, announce: Any = None) -> None:
     if opts.grpc_port is not None:
         grpc_door = _grpc_door(svc, opts.host, opts.grpc_port, token, scheduler)
     host_text = f"[{opts.host}]" if ":" in opts.host else opts.host
-    line = f"loxo serve: http://{host_text}:{sock.getsockname()[1]} (HTTP API, console)"
+    line = f"{opts.name}: http://{host_text}:{sock.getsockname()[1]} (HTTP API, console)"
     if grpc_door is not None:
         grpc_door[0].start()
         line += f", grpc {host_text}:{grpc_door[1]} (Pachyderm SDK)"
