@@ -74,6 +74,28 @@ class TestRayExecutor(ExecutorContract):
         [a, b] = results
         assert a.started < b.finished and b.started < a.finished  # they overlapped
 
+    # --- a warm worker's workspace ------------------------------------------------------
+
+    def test_a_worker_keeps_one_sandbox_and_each_datum_sees_its_own_pfs(
+        self, executor: RayExecutor, d: Datums, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("LOXO_SANDBOX", "1")
+        t = sh(
+            "cut -d' ' -f22 /proc/1/stat > /pfs/out/init; ls -A /pfs > /pfs/out/ls; "
+            'cp /pfs/in/a.txt /pfs/out/a; touch "/pfs/litter-$PACH_DATUM_ID"; sleep 60 &'
+        )
+        sets = [d.set(t, [d.simple(f"s{s}d{i}", b"%d" % i) for i in range(4)]) for s in range(2)]
+        rs = by_id(executor.run(sets, parallelism=1))
+        assert all(r.state == DatumState.SUCCESS for r in rs.values()), rs
+        outputs = {k: d.output(r) for k, r in rs.items()}
+        for k, out in outputs.items():  # no other datum's files, nor what it left running
+            assert out["/ls"] == b"in\nout\n" and out["/a"] == k[-1].encode(), out
+        by_worker: dict[str, set[bytes]] = {}
+        for k, r in rs.items():
+            by_worker.setdefault(r.worker, set()).add(outputs[k]["/init"])
+        assert all(len(inits) == 1 for inits in by_worker.values()), by_worker  # one sandbox
+        assert len(by_worker) < len(rs)  # warm workers took several datums
+
     # --- resources no node has -----------------------------------------------------------
 
     @pytest.mark.parametrize(
@@ -369,3 +391,34 @@ def test_unsatisfiable_names_what_no_node_has() -> None:
     assert unsatisfiable({"cpu": 1.0}, []) == (
         "the Ray cluster has no live node to run datums asking for cpu=1"
     )
+
+
+# --- a Ray worker's workspace, without a cluster -------------------------------------------
+
+
+def test_workspaces_of_dead_workers_are_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from loxo.execution import ray_workspace
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    records = ray_workspace.records_dir()
+    records.mkdir(mode=0o700)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    mine, alien, live = (
+        tmp_path / "loxo-worker-dead",
+        tmp_path / "not-ours",
+        tmp_path / "loxo-worker-live",
+    )
+    for directory in (mine, alien, live):
+        (directory / "pfs").mkdir(parents=True)
+    (records / f"{dead.pid}.workspace").write_text(f"1 {mine}")
+    (records / f"{dead.pid + 1}.workspace").write_text(f"1 {alien}")  # gone too, not ours
+    me = os.getpid()
+    (records / f"{me}.workspace").write_text(f"{ray_workspace.start_time(me)} {live}")
+    ray_workspace._sweep()
+    assert not mine.exists() and alien.exists() and live.exists()
+    assert sorted(p.name for p in records.iterdir()) == [f"{me}.workspace"]

@@ -5,10 +5,13 @@ driver datum by datum, and the driver must reach a running set (to restart one d
 command). Both go through one :class:`Board`, an async Ray actor that the executor
 starts on the driver's node (no CPU reserved): a set of **mailboxes** keyed by strings.
 
-- ``put(key, item)`` appends to a mailbox (callers fire and forget; Ray runs the calls of
-  one caller in order, so a worker's reports arrive in the order it made them);
-- ``take(key, timeout)`` returns and empties the mailbox, waiting up to ``timeout``
-  seconds for something to arrive (a long poll: no busy waiting on either side);
+- ``put(key, item)`` appends to a mailbox, ``put_all(key, items)`` several (callers fire
+  and forget; Ray runs the calls of one caller in order, so a worker's reports arrive in
+  the order it made them);
+- ``take(key, timeout, linger)`` returns and empties the mailbox, waiting up to
+  ``timeout`` seconds for something to arrive (a long poll: no busy waiting on either
+  side), then ``linger`` seconds more for what may follow (so that a reader woken by a
+  burst of reports is woken once);
 - ``drop(key)`` forgets a mailbox (its owner is done with it).
 
 The driver reads one mailbox per ``run()`` (its workers' reports); each running set
@@ -44,7 +47,14 @@ class Board:
             waiter.set()
 
     @_quiet
-    async def take(self, key: str, timeout: float) -> list[Any]:
+    async def put_all(self, key: str, items: list[Any]) -> None:
+        self._boxes.setdefault(key, []).extend(items)
+        waiter = self._waiters.get(key)
+        if waiter is not None:
+            waiter.set()
+
+    @_quiet
+    async def take(self, key: str, timeout: float, linger: float = 0.0) -> list[Any]:
         if not self._boxes.get(key) and timeout > 0:
             waiter = self._waiters.setdefault(key, asyncio.Event())
             try:
@@ -54,6 +64,8 @@ class Board:
             finally:
                 if self._waiters.get(key) is waiter:
                     del self._waiters[key]
+        if linger > 0 and self._boxes.get(key):
+            await asyncio.sleep(linger)  # let more arrive: one answer for a burst
         return self._boxes.pop(key, [])
 
     @_quiet

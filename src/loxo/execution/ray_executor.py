@@ -12,7 +12,9 @@ process already connected to Ray keeps its connection. The executor shuts Ray do
 the shared object store itself (``TaskSet.store_url``): the driver and Ray move only
 task descriptions, small reports and results, never file contents. Ray keeps its worker
 processes and reuses them from task to task, so a Python transform is imported once per
-worker and stays warm across the datums of a set and across sets. At most
+worker and stays warm across the datums of a set and across sets, and each worker
+process keeps one scratch ``/pfs`` and one long-lived sandbox for all the datums it runs
+(:mod:`ray_workspace <loxo.execution.ray_workspace>`), as a local worker does. At most
 ``parallelism`` sets are in flight; the pipeline's resources map to Ray's (``cpu`` ->
 ``num_cpus``, ``memory``, ``gpu`` -> ``num_gpus``, see :mod:`ray_resources
 <loxo.execution.ray_resources>`), and a set that no live node can ever satisfy fails its
@@ -22,8 +24,12 @@ datums at once with the reason instead of waiting forever (unless ``autoscaling`
 **Streaming.** Workers report to a mailbox actor (:mod:`ray_board
 <loxo.execution.ray_board>`): each attempt as it starts (so the driver knows which datum
 runs where, and when a Python call's ``datum_timeout`` expires) and each result as it is
-final, which ``run`` yields at once. A set's task also returns all its results: the
-executor's complete record, whatever happened to the reports.
+final -- in groups that share one pack object and one store sync (:mod:`ray_outbox
+<loxo.execution.ray_outbox>`) -- which ``run`` yields at once. A set's task also returns
+all its results: the executor's complete record, whatever happened to the reports. The
+bookkeeping of runs and sets in flight is :mod:`ray_sets <loxo.execution.ray_sets>`; the
+process's connection to Ray and its mailbox actor, :mod:`ray_connection
+<loxo.execution.ray_connection>`.
 
 **Failures.** Tasks are submitted with ``max_retries=0``; the executor resubmits itself,
 so that it can count attempts as the local executor does. When a task's worker or node
@@ -56,91 +62,38 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import socket
-import sys
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import ray
 from ray.exceptions import NodeDiedError, RayError, RayTaskError, RuntimeEnvSetupError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from loxo.errors import InvalidArgumentError, PreconditionError
+from loxo.errors import InvalidArgumentError
 
-from . import ray_board, ray_worker
+from . import ray_worker
 from .control import RESTARTED
 from .executor import Executor, ExecutorClosed
+from .ray_connection import ADDRESS_ENV, acquire, code_paths, first_line, release, shared_board
 from .ray_resources import demand, task_options, unsatisfiable
-from .runtime import Resume
-from .task import DatumResult, DatumState, LogLine, TaskSet
+from .ray_sets import InFlight, Run, failed_result, lose_attempt
+from .task import DatumResult, TaskSet
 
 __all__ = ["ADDRESS_ENV", "AUTOSCALING_ENV", "RayExecutor"]
 
-ADDRESS_ENV = "LOXO_RAY_ADDRESS"
 AUTOSCALING_ENV = "LOXO_RAY_AUTOSCALING"
 WAIT = 1.0  # longest sleep of a run's loop (s): how often it looks at deadlines and close()
 BOARD_WAIT = 10.0  # how long one long poll of the run's mailbox may wait (s)
+LINGER = 0.005  # how long a poll that found reports waits for more (s): one wake-up a burst
+REPORT_LAG = 0.25  # how long restart_datum waits for the report of a datum next in line (s)
 NODES_TTL = 10.0  # how long the list of nodes is trusted by the feasibility check (s)
 FRUITLESS = 3  # a set's task dying this many times in a row before running a datum fails it
 GRACE = 3.0  # how long a worker has to obey a cancel or kill before Ray kills it (s)
 UNSTARTED_GRACE = 0.5  # how long a cancelled set may take to report its start (s)
-
-
-@dataclass(eq=False)
-class _Run:
-    """One ``run()`` call: its mailbox, sets in flight (by submission key), cancellations."""
-
-    key: str
-    env: dict[str, str | None]
-    code_paths: list[str]
-    sets: dict[str, _Set] = field(default_factory=dict)
-    cancelled_jobs: set[str] = field(default_factory=set)
-    poll: Any = None  # the outstanding long poll of the mailbox
-
-
-@dataclass(eq=False)
-class _Set:
-    """A datum set in flight, and what the worker of its current task reported."""
-
-    run: _Run
-    ts: TaskSet  # the datums not finished yet (shrinks when the set is submitted again)
-    options: dict[str, Any]
-    resumes: dict[str, Resume] = field(default_factory=dict)
-    done: set[str] = field(default_factory=set)
-    deaths: dict[str, int] = field(default_factory=dict)
-    fruitless: int = 0
-    cancelled: bool = False
-    # the current task
-    key: str = ""
-    ref: Any = None
-    node: str = ""
-    pid: int = 0
-    datum: str | None = None
-    attempt: int = 0
-    python: bool = False  # a Python call is running: only killing the worker stops it
-    timeout: float = 0.0
-    deadline: float | None = None
-    logs: list[LogLine] = field(default_factory=list)
-    kill_reason: str = ""  # why the executor is killing the worker (restart, timeout)
-    escalate_at: float | None = None  # then ray.cancel(force=True) if the task still runs
-    progressed: bool = False
-
-    def begin_task(self, key: str, ref: Any) -> None:
-        self.key, self.ref, self.node, self.pid = key, ref, "", 0
-        self.datum, self.attempt, self.python, self.deadline = None, 0, False, None
-        self.logs, self.kill_reason, self.escalate_at, self.progressed = [], "", None, False
-
-    def clear_kill(self) -> None:
-        if self.kill_reason and not self.cancelled:
-            self.kill_reason, self.escalate_at = "", None
-
-    def remaining(self) -> tuple[Any, ...]:
-        return tuple(t for t in self.ts.datums if t.datum_id not in self.done)
 
 
 class RayExecutor(Executor):
@@ -180,7 +133,8 @@ class RayExecutor(Executor):
         self._id = uuid.uuid4().hex[:12]
         self._seq = itertools.count()
         self._lock = threading.Lock()
-        self._runs: set[_Run] = set()
+        self._reported = threading.Condition(self._lock)  # notified as reports arrive
+        self._runs: set[Run] = set()
         self._closed = False
         self._board: Any = None
         self._run_set: Any = None
@@ -193,10 +147,10 @@ class RayExecutor(Executor):
     def run(self, sets: Iterable[TaskSet], *, parallelism: int = 1) -> Iterator[DatumResult]:
         if self._closed:
             raise ExecutorClosed("the Ray executor is closed")
-        run = _Run(
+        run = Run(
             f"loxo-{self._id}-{next(self._seq)}",
             {name: os.environ.get(name) for name in self.forward_env},
-            _code_paths(),
+            code_paths(),
         )
         with self._lock:
             self._runs.add(run)
@@ -241,17 +195,14 @@ class RayExecutor(Executor):
             self._tell(s, ("cancel",))
 
     def restart_datum(self, job_id: str, datum_id: str) -> bool:
+        deadline = time.monotonic() + REPORT_LAG
         with self._lock:
-            target = next(
-                (
-                    s
-                    for run in self._runs
-                    for s in run.sets.values()
-                    if s.ts.job_id == job_id and s.datum == datum_id
-                    and not (s.cancelled or s.kill_reason)
-                ),
-                None,
-            )  # fmt: skip
+            while True:
+                target = self._running(job_id, datum_id)
+                left = deadline - time.monotonic()
+                if target is not None or left <= 0 or not self._next_up(job_id, datum_id):
+                    break
+                self._reported.wait(left)  # its attempt may be on its way to us
             if target is None:
                 return False
             if target.python:  # the worker will kill itself
@@ -259,6 +210,28 @@ class RayExecutor(Executor):
                 target.escalate_at = time.monotonic() + GRACE
         self._tell(target, ("restart", datum_id))
         return True
+
+    def _running(self, job_id: str, datum_id: str) -> InFlight | None:
+        """The set whose worker reported it runs ``datum_id`` (and may be told)."""
+        for run in self._runs:
+            for s in run.sets.values():
+                mine = s.ts.job_id == job_id and s.datum == datum_id
+                if mine and not (s.cancelled or s.kill_reason):
+                    return s
+        return None
+
+    def _next_up(self, job_id: str, datum_id: str) -> bool:
+        """Whether ``datum_id`` is the next datum of a set in flight (so it may be running
+        without our having its report yet)."""
+        for run in self._runs:
+            for s in run.sets.values():
+                if s.ts.job_id != job_id or s.cancelled or datum_id in s.done:
+                    continue
+                order = [t.datum_id for t in s.ts.datums]
+                if datum_id in order:
+                    current = order.index(s.datum) if s.datum in order else -1
+                    return order.index(datum_id) == current + 1
+        return False
 
     def close(self) -> None:
         with self._lock:
@@ -273,9 +246,9 @@ class RayExecutor(Executor):
         for ref in refs:
             _force_cancel(ref)
         if self._board is not None:
-            _release(self, shutdown=not busy)
+            release(self, shutdown=not busy)
 
-    def _tell(self, s: _Set, message: tuple[Any, ...]) -> None:
+    def _tell(self, s: InFlight, message: tuple[Any, ...]) -> None:
         """Send ``message`` to the worker running ``s``'s current task (once it reported)."""
         kind, *rest = message
         with contextlib.suppress(Exception):
@@ -294,12 +267,12 @@ class RayExecutor(Executor):
                 raise ExecutorClosed("the Ray executor is closed")
             if self._board is not None:
                 return
-            _acquire(self)
+            acquire(self)
             self._run_set = ray.remote(ray_worker.run_set)
             self._reap = ray.remote(ray_worker.reap)
-            self._board = _shared_board()
+            self._board = shared_board()
 
-    def _start(self, run: _Run, ts: TaskSet) -> list[DatumResult]:
+    def _start(self, run: Run, ts: TaskSet) -> list[DatumResult]:
         """Submit a new set; the FAILED results of its datums if it can never run."""
         if ts.store_url.startswith("memory://"):
             raise InvalidArgumentError(
@@ -310,16 +283,16 @@ class RayExecutor(Executor):
         options = task_options(ts.resources)
         why = self._unsatisfiable(options)
         if why is None:
-            s = _Set(run, ts, options)
+            s = InFlight(run, ts, options)
             try:
                 self._submit(s)
             except (ValueError, TypeError) as e:  # Ray refused the options
-                why = f"Ray refused the resources {dict(ts.resources)}: {_first_line(e)}"
+                why = f"Ray refused the resources {dict(ts.resources)}: {first_line(e)}"
             else:
                 return []
-        return [_failed(ts, t.datum_id, why, None) for t in ts.datums]
+        return [failed_result(ts, t.datum_id, why, None) for t in ts.datums]
 
-    def _submit(self, s: _Set) -> None:
+    def _submit(self, s: InFlight) -> None:
         key = f"{s.run.key}-{next(self._seq)}"
         ref = self._run_set.options(
             **s.options,
@@ -349,10 +322,10 @@ class RayExecutor(Executor):
 
     # --- waiting -------------------------------------------------------------------------
 
-    def _wait(self, run: _Run) -> list[DatumResult]:
+    def _wait(self, run: Run) -> list[DatumResult]:
         """Wait for reports or ended tasks (at most :data:`WAIT`); the results they bring."""
         if run.poll is None:
-            run.poll = self._board.take.remote(run.key, BOARD_WAIT)
+            run.poll = self._board.take.remote(run.key, BOARD_WAIT, LINGER)
         tasks = {s.ref: s for s in run.sets.values()}
         waitables = [run.poll, *tasks]
         ready, _ = ray.wait(waitables, num_returns=1, timeout=self._wait_time(run))
@@ -368,7 +341,7 @@ class RayExecutor(Executor):
         self._enforce_deadlines(run)
         return results
 
-    def _wait_time(self, run: _Run) -> float:
+    def _wait_time(self, run: Run) -> float:
         deadlines = [
             t for s in run.sets.values() for t in (s.deadline, s.escalate_at) if t is not None
         ]
@@ -376,7 +349,7 @@ class RayExecutor(Executor):
             return WAIT
         return max(0.0, min(WAIT, min(deadlines) - time.monotonic()))
 
-    def _take_reports(self, run: _Run) -> list[tuple[Any, ...]]:
+    def _take_reports(self, run: Run) -> list[tuple[Any, ...]]:
         poll, run.poll = run.poll, None
         try:
             return list(ray.get(poll))
@@ -386,12 +359,12 @@ class RayExecutor(Executor):
             # the board died with its node: carry on with a new one; the tasks' return
             # values still bring every result (without streaming, for the sets in flight)
             with self._lock:
-                self._board = _shared_board(dead=self._board)
+                self._board = shared_board(dead=self._board)
             return []
 
-    def _on_reports(self, run: _Run, reports: list[tuple[Any, ...]]) -> list[DatumResult]:
+    def _on_reports(self, run: Run, reports: list[tuple[Any, ...]]) -> list[DatumResult]:
         results: list[DatumResult] = []
-        tell: list[_Set] = []
+        tell: list[InFlight] = []
         now = time.monotonic()
         with self._lock:
             for key, kind, *rest in reports:
@@ -409,20 +382,21 @@ class RayExecutor(Executor):
                 elif kind == "attempt_end":
                     s.python, s.deadline = False, None
                     s.clear_kill()  # the call returned before the worker got the kill
-                elif kind == "result":
-                    r: DatumResult = rest[0]
-                    if s.datum == r.datum_id:
-                        s.datum, s.python, s.deadline = None, False, None
-                        s.clear_kill()
+                elif kind == "results":
                     s.progressed = True
-                    if r.datum_id not in s.done and not s.cancelled:
-                        s.done.add(r.datum_id)
-                        results.append(r)
+                    for r in rest[0]:
+                        if s.datum == r.datum_id:
+                            s.datum, s.python, s.deadline = None, False, None
+                            s.clear_kill()
+                        if r.datum_id not in s.done and not s.cancelled:
+                            s.done.add(r.datum_id)
+                            results.append(r)
+            self._reported.notify_all()
         for s in tell:
             self._tell(s, ("cancel",))
         return results
 
-    def _enforce_deadlines(self, run: _Run) -> None:
+    def _enforce_deadlines(self, run: Run) -> None:
         """Python calls past their timeout: the worker kills itself (or Ray kills it, if it
         does not within :data:`GRACE`)."""
         now = time.monotonic()
@@ -443,13 +417,13 @@ class RayExecutor(Executor):
 
     # --- ended tasks ---------------------------------------------------------------------
 
-    def _on_task_end(self, s: _Set) -> list[DatumResult]:
+    def _on_task_end(self, s: InFlight) -> list[DatumResult]:
         with self._lock:
             s.run.sets.pop(s.key, None)
         try:
             returned: list[DatumResult] = ray.get(s.ref)
         except (RayTaskError, RuntimeEnvSetupError) as e:  # the worker cannot run loxo here
-            why = f"the Ray worker could not run the datum set: {_first_line(e)}"
+            why = f"the Ray worker could not run the datum set: {first_line(e)}"
             return [] if s.cancelled else self._fail_rest(s, why)
         except RayError as e:
             return self._on_death(s, e)
@@ -464,7 +438,7 @@ class RayExecutor(Executor):
             return results + self._resubmit(s, "the Ray task ended early")
         return results
 
-    def _on_death(self, s: _Set, error: RayError) -> list[DatumResult]:
+    def _on_death(self, s: InFlight, error: RayError) -> list[DatumResult]:
         """The task's worker (or node) died: count the lost attempt, run the rest again."""
         if s.pid:
             with contextlib.suppress(Exception):  # the dead worker's control mailbox
@@ -476,12 +450,12 @@ class RayExecutor(Executor):
         why = s.kill_reason or f"the Ray worker died ({type(error).__name__})"
         results = []
         if s.datum is not None and s.datum not in s.done:
-            final = _lose_attempt(s, why)
+            final = lose_attempt(s, why)
             if final is not None:
                 results.append(final)
         return results + self._resubmit(s, why)
 
-    def _resubmit(self, s: _Set, why: str) -> list[DatumResult]:
+    def _resubmit(self, s: InFlight, why: str) -> list[DatumResult]:
         remaining = s.remaining()
         if not remaining or self._closed:
             return []
@@ -497,8 +471,10 @@ class RayExecutor(Executor):
             return self._fail_rest(s, f"cannot submit the datum set to Ray again: {e}")
         return []
 
-    def _fail_rest(self, s: _Set, why: str) -> list[DatumResult]:
-        results = [_failed(s.ts, t.datum_id, why, s.resumes.get(t.datum_id)) for t in s.remaining()]
+    def _fail_rest(self, s: InFlight, why: str) -> list[DatumResult]:
+        results = [
+            failed_result(s.ts, t.datum_id, why, s.resumes.get(t.datum_id)) for t in s.remaining()
+        ]
         s.done |= {r.datum_id for r in results}
         return results
 
@@ -508,7 +484,7 @@ class RayExecutor(Executor):
         with contextlib.suppress(RayError):
             self._reap.options(num_cpus=0, max_retries=0, scheduling_strategy=where).remote(pid)
 
-    def _end_run(self, run: _Run) -> None:
+    def _end_run(self, run: Run) -> None:
         with self._lock:
             self._runs.discard(run)
             refs = [s.ref for s in run.sets.values() if not s.cancelled]
@@ -522,128 +498,6 @@ class RayExecutor(Executor):
                 self._board.drop.remote(run.key)
 
 
-def _lose_attempt(s: _Set, why: str) -> DatumResult | None:
-    """The running attempt of ``s.datum`` died with its worker: it counts as failed (the
-    local executor's rule). The datum's FAILED result when no attempt is left (nor an
-    ``err_cmd`` worth another try); otherwise where it stands goes to ``s.resumes``."""
-    assert s.datum is not None
-    tries = max(1, s.ts.datum_tries)
-    prior = s.resumes[s.datum].attempts if s.datum in s.resumes else 0
-    attempts = max(s.attempt, prior + 1)
-    deaths = s.deaths[s.datum] = s.deaths.get(s.datum, 0) + 1
-    logs = [*s.logs, LogLine(time.time(), "system", f"attempt {attempts} of {tries} failed: {why}")]
-    if attempts < tries or (s.ts.transform.err_cmd and deaths <= tries):
-        s.resumes[s.datum] = Resume(attempts, why, tuple(logs))
-        return None
-    s.done.add(s.datum)
-    now = time.time()
-    return DatumResult(
-        s.ts.job_id, s.datum, DatumState.FAILED, attempts=attempts,
-        started=now, finished=now, error=why, logs=logs,
-    )  # fmt: skip
-
-
-def _failed(ts: TaskSet, datum_id: str, why: str, resume: Resume | None) -> DatumResult:
-    now = time.time()
-    logs = [*(resume.logs if resume else ()), LogLine(now, "system", why)]
-    attempts = resume.attempts if resume else 0
-    return DatumResult(
-        ts.job_id, datum_id, DatumState.FAILED, attempts=attempts,
-        started=now, finished=now, error=why, logs=logs,
-    )  # fmt: skip
-
-
 def _force_cancel(ref: Any) -> None:
     with contextlib.suppress(Exception):  # already finished, or Ray is gone
         ray.cancel(ref, force=True)
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
-
-
-def _code_paths() -> list[str]:
-    """This process's ``sys.path`` entries outside the Python installation (project and
-    ``PYTHONPATH`` directories: where ``transform.python`` modules are found)."""
-    installed = {os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    paths: list[str] = []
-    for entry in sys.path:
-        path = os.path.abspath(entry or os.getcwd())
-        inside = any(path == p or path.startswith(p + os.sep) for p in installed)
-        if not inside and "-packages" not in path and path not in paths:
-            paths.append(path)
-    return paths
-
-
-# --- the process's connection to Ray, shared by the executors --------------------------
-
-_users: weakref.WeakSet[RayExecutor] = weakref.WeakSet()
-_connected_here = False  # this module called ray.init (and so may call ray.shutdown)
-_connection_lock = threading.Lock()
-_board: Any = None  # the mailbox actor of this process's executors (keys are per run)
-
-
-def _shared_board(dead: Any = None) -> Any:
-    """The process's mailbox actor, started on this driver's node (so that it shares the
-    driver's fate) where Ray allows it; a new one if ``dead`` is the current one."""
-    global _board
-    with _connection_lock:
-        if _board is None or (dead is not None and dead is _board):
-            options: dict[str, Any] = {"num_cpus": 0, "max_restarts": 0}
-            with contextlib.suppress(Exception):  # e.g. through Ray Client: anywhere will do
-                node = ray.get_runtime_context().get_node_id()
-                options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node, soft=True)
-            _board = ray.remote(ray_board.Board).options(**options).remote()
-        return _board
-
-
-def _acquire(executor: RayExecutor) -> None:
-    global _board, _connected_here
-    with _connection_lock:
-        _users.add(executor)
-        if ray.is_initialized():
-            return
-        _board = None  # a board from an earlier connection is gone with it
-        address = executor.address
-        _check_reachable(address, executor.connect_timeout)
-        try:
-            ray.init(
-                address=address,
-                namespace=executor.namespace,
-                ignore_reinit_error=True,
-                runtime_env=executor.runtime_env,
-            )
-        except (ConnectionError, RuntimeError, ValueError) as e:
-            raise PreconditionError(
-                f"cannot connect to the Ray cluster at {address!r}: {_first_line(e)}"
-            ) from e
-        _connected_here = True
-
-
-def _release(executor: RayExecutor, *, shutdown: bool) -> None:
-    global _board, _connected_here
-    with _connection_lock:
-        _users.discard(executor)
-        if shutdown and _connected_here and not _users:
-            ray.shutdown()
-            _connected_here = False
-            _board = None
-
-
-def _check_reachable(address: str | None, timeout: float) -> None:
-    """Fail in seconds, with the address, where ``ray.init`` would retry for minutes."""
-    if address in (None, "", "auto", "local"):
-        return
-    assert address is not None
-    hostport = address.removeprefix("ray://").rsplit("/", 1)[0]
-    host, _, port = hostport.rpartition(":")
-    if not host or not port.isdigit():
-        return  # let Ray judge the address
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout).close()
-    except OSError as e:
-        raise PreconditionError(
-            f"cannot reach the Ray cluster at {address!r} ({e.strerror or e}); start it, or "
-            f"set {ADDRESS_ENV} to its address (host:6379, or ray://host:10001)"
-        ) from e

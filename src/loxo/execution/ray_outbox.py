@@ -1,25 +1,29 @@
-"""A Ray worker's results on their way to the driver: made durable in groups, then posted.
+"""A Ray worker's reports on their way to the driver, results made durable in groups.
 
-A datum's result may reach the driver only once the objects of its output are durable.
-Rather than one object and one store sync per datum, a Ray worker, like a local one
-(:mod:`~loxo.execution.worker`), writes the datums' small outputs into one shared pack
-(:mod:`~loxo.execution.output_pack`) and holds finished results for up to
-:data:`GROUP_SECONDS`; then a flusher thread writes the pack, syncs the store once and
-posts the group to the driver's mailbox in one ``("results", [...])`` report.
+A Ray worker reports to the driver's mailbox (:mod:`~loxo.execution.ray_board`) through one
+:class:`Outbox` per set, whose thread makes the Ray calls, so that the datums never wait
+for them:
 
-At the end of a set the task flushes what is left without posting it: those results reach
-the driver as the task's return value. If the worker dies first, the datums whose results
-were not posted simply run again (results are keyed by datum; tasks are idempotent).
-A store that cannot take the pack or sync fails the datums of the group that had output,
-saying why.
+- **events** (an attempt starting, a Python call returning) are posted at once, in order;
+- **results** may reach the driver only once the objects of their outputs are durable.
+  Rather than one object and one store sync per datum, the datums' small outputs go into
+  one shared pack (:mod:`~loxo.execution.output_pack`) and finished results wait up to
+  :data:`GROUP_SECONDS`; then the thread writes the pack, syncs the store once and posts
+  the group in one ``("results", [...])`` report (as a local worker does,
+  :mod:`~loxo.execution.worker`).
+
+At the end of a set (:meth:`Outbox.close`) what is left is made durable without being
+posted: those results reach the driver as the task's return value, and events still
+queued are moot. If the worker dies first, the datums whose results were not posted simply
+run again (results are keyed by datum; tasks are idempotent). A store that cannot take the
+pack or sync fails the datums of the group that had output, saying why.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from loxo.errors import LoxoError
 
@@ -27,73 +31,116 @@ from .output_pack import PackGroup
 from .runtime import store_for
 from .task import DatumResult, DatumState, LogLine
 
-__all__ = ["GROUP_SECONDS", "Outbox"]
+__all__ = ["GROUP_SECONDS", "POST_SECONDS", "Outbox", "make_durable"]
 
 GROUP_SECONDS = 0.02  # how long a finished result may wait for others to share its sync
+POST_SECONDS = 0.01  # the shortest interval between two posts of a set (but sync events)
+SYNC_TIMEOUT = 60.0  # how long a sync event may wait for its delivery, at most (s)
 
-Post = Callable[[tuple[Any, ...]], None]
+
+class Post(Protocol):
+    """Puts ``events`` in the driver's mailbox; with ``sync``, returns once they are there."""
+
+    def __call__(self, events: list[tuple[Any, ...]], *, sync: bool = False) -> None: ...
 
 
 class Outbox:
-    """One set's results: grouped per store sync, posted by a flusher thread."""
+    """One set's reports: events posted at once, results grouped per store sync."""
 
     def __init__(self, store_url: str, post: Post) -> None:
         self._url, self._post = store_url, post
         self._lock = threading.Lock()  # one group at a time: results stay in order
         self._cv = threading.Condition()
-        self._pending: list[DatumResult] = []
+        self._events: list[tuple[tuple[Any, ...], threading.Event | None]] = []
+        self._results: list[DatumResult] = []
+        self._due = 0.0  # when the oldest pending result must go
+        self._posted = -POST_SECONDS  # when the last post went
         self._pack = PackGroup()
         self._closed = False
-        self._thread: threading.Thread | None = None
+        self._thread = threading.Thread(target=self._loop, name="loxo-ray-outbox", daemon=True)
+        self._thread.start()
 
     @property
     def pack(self) -> PackGroup:
         """Where small outputs go until the next flush."""
         return self._pack
 
+    def event(self, event: tuple[Any, ...], *, sync: bool = False) -> None:
+        """Post ``event`` as soon as possible, after the events before it; with ``sync``,
+        return once it is delivered (or could not be)."""
+        done = threading.Event() if sync else None
+        with self._cv:
+            self._events.append((event, done))
+            self._cv.notify()
+        if done is not None:
+            done.wait(SYNC_TIMEOUT)
+
     def add(self, result: DatumResult) -> None:
         """Post ``result`` once its output is durable (within :data:`GROUP_SECONDS`)."""
         with self._cv:
-            self._pending.append(result)
+            if not self._results:
+                self._due = time.monotonic() + GROUP_SECONDS
+            self._results.append(result)
             self._cv.notify()
-            if self._thread is None:  # started by the set's first posted result
-                self._thread = threading.Thread(
-                    target=self._flusher, name="loxo-ray-outbox", daemon=True
-                )
-                self._thread.start()
 
     def close(self, last: list[DatumResult]) -> None:
         """Make the pending results and ``last`` durable without posting them (the task
-        returns them)."""
+        returns them); drop the events not posted yet."""
         with self._cv:
             self._closed = True
-            self._pending += last
+            self._results += last
             self._cv.notify()
-        self._flush(post=False)
-        if self._thread is not None:
-            self._thread.join()
+        self._thread.join()
+        self._flush()
 
-    def _flush(self, *, post: bool) -> None:
+    def _flush(self) -> None:
         with self._lock:
             with self._cv:
-                group, self._pending = self._pending, []
-            if not group:
-                return
-            make_durable(self._url, self._pack, group)
-            if post:
-                self._post(("results", group))
+                group, self._results = self._results, []
+            if group:
+                make_durable(self._url, self._pack, group)
 
-    def _flusher(self) -> None:
+    def _loop(self) -> None:
         while True:
             with self._cv:
-                while not self._pending and not self._closed:
-                    self._cv.wait()
-                deadline = time.monotonic() + GROUP_SECONDS
-                while not self._closed and (left := deadline - time.monotonic()) > 0:
-                    self._cv.wait(left)
-                if self._closed:
-                    return  # close() flushes the rest
-            self._flush(post=True)
+                while True:
+                    if self._closed:
+                        return  # close() flushes the rest
+                    now = time.monotonic()
+                    at = self._next_post()
+                    if at is not None and now >= at:
+                        break
+                    self._cv.wait(None if at is None else at - now)
+                events, self._events = self._events, []
+                due = bool(self._results) and now >= max(self._due, self._posted + POST_SECONDS)
+                self._posted = now
+            if due:
+                with self._lock:
+                    with self._cv:
+                        group, self._results = self._results, []
+                    make_durable(self._url, self._pack, group)
+                    self._send(events, [("results", group)])
+            else:
+                self._send(events, [])
+
+    def _next_post(self) -> float | None:
+        """When the thread must post next (None: nothing to post)."""
+        if any(done is not None for _, done in self._events):
+            return 0.0
+        at = []
+        if self._events:
+            at.append(self._posted + POST_SECONDS)
+        if self._results:
+            at.append(max(self._due, self._posted + POST_SECONDS))
+        return min(at) if at else None
+
+    def _send(
+        self, events: list[tuple[tuple[Any, ...], threading.Event | None]], more: list[Any]
+    ) -> None:
+        waiting = [done for _, done in events if done is not None]
+        self._post([event for event, _ in events] + more, sync=bool(waiting))
+        for done in waiting:
+            done.set()
 
 
 def make_durable(url: str, pack: PackGroup, group: list[DatumResult]) -> None:

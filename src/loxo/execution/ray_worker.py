@@ -44,6 +44,7 @@ installed once per process), so a Python transform's output lands in its datum's
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import socket
@@ -52,13 +53,13 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from .capture import FdCapture
 from .control import DatumControl
 from .ray_outbox import Outbox
-from .ray_workspace import records_dir, start_time
 from .ray_workspace import record as record_workspace
+from .ray_workspace import records_dir, start_time
 from .ray_workspace import workspace as worker_workspace
 from .runtime import Resume, run_datum
 from .task import DatumResult, LogLine, TaskSet
@@ -72,13 +73,14 @@ _listener: _Listener | None = None
 _listener_lock = threading.Lock()
 
 
-class Post(Protocol):
-    def __call__(self, event: tuple[Any, ...], *, sync: bool = False) -> None: ...
-
-
 def pgid_file(pid: int) -> Path:
     """Where worker ``pid`` records the process group of the command it is running."""
     return records_dir() / f"{pid}.pgid"
+
+
+@functools.cache
+def _pgid_file() -> Path:
+    return pgid_file(os.getpid())  # a Ray worker is never forked
 
 
 def control_key(node: str, pid: int) -> str:
@@ -101,11 +103,11 @@ def run_set(
     node = ray.get_runtime_context().get_node_id()
     label = f"{node[:12]}/{socket.gethostname()}:{os.getpid()}"
 
-    def post(event: tuple[Any, ...], *, sync: bool = False) -> None:
+    def post(events: list[tuple[Any, ...]], *, sync: bool = False) -> None:
         # reports are best effort (the task's return value is the record): a board or a
         # node going away must not fail the datum being reported
         try:
-            ref = board.put.remote(reports, (key, *event))
+            ref = board.put_all.remote(reports, [(key, *event) for event in events])
             if sync:
                 ray.get(ref, timeout=REPORT_TIMEOUT)
         except Exception:
@@ -121,7 +123,7 @@ def run_set(
         with _environment(env, code_paths):
             workspace = worker_workspace()
             for task in ts.datums:
-                control = _ReportingControl(task.datum_id, post, state, node, python)
+                control = _ReportingControl(task.datum_id, outbox, state, node, python)
                 if not state.begin(control):
                     break
                 result = run_datum(
@@ -176,10 +178,10 @@ def reap(pid: int, timeout: float = 30.0) -> bool:
 class _ReportingControl(DatumControl):
     """Reports attempts to the driver; records the running command's process group."""
 
-    def __init__(self, datum_id: str, post: Post, state: _SetState, node: str, python: bool):
+    def __init__(self, datum_id: str, outbox: Outbox, state: _SetState, node: str, python: bool):
         super().__init__(datum_id)
-        self._post, self._state, self._node, self._python = post, state, node, python
-        self._pgid_file = pgid_file(os.getpid())
+        self._outbox, self._state, self._node, self._python = outbox, state, node, python
+        self._pgid_file = _pgid_file()
 
     def on_attempt(
         self, attempt: int, python_timeout: float | None, logs: Sequence[LogLine]
@@ -187,11 +189,12 @@ class _ReportingControl(DatumControl):
         self._state.python = self._python
         where = (self._node, os.getpid())
         report = (self.datum_id, attempt, *where, self._python, python_timeout, list(logs))
-        self._post(("attempt", *report), sync=self._python)
+        # a Python call may kill this worker at once: its attempt must be on record first
+        self._outbox.event(("attempt", *report), sync=self._python)
 
     def on_attempt_end(self, attempt: int) -> None:
         self._state.python = False
-        self._post(("attempt_end", self.datum_id))
+        self._outbox.event(("attempt_end", self.datum_id))
 
     def on_process(self, pgid: int | None) -> None:
         # the runtime reports the end before it reaps the group's leader: the file never
@@ -199,6 +202,7 @@ class _ReportingControl(DatumControl):
         if pgid is None:
             self._pgid_file.unlink(missing_ok=True)
         else:
+            self._pgid_file.parent.mkdir(mode=0o700, exist_ok=True)
             self._pgid_file.write_text(f"{pgid} {start_time(pgid) or 0}")
 
 

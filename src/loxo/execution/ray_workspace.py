@@ -37,10 +37,9 @@ _lock = threading.Lock()
 
 
 def records_dir() -> Path:
-    """This user's private directory of per-worker records (pgid files, workspaces)."""
-    path = Path(tempfile.gettempdir(), f"loxo-ray-{os.getuid()}")
-    path.mkdir(mode=0o700, exist_ok=True)
-    return path
+    """This user's private directory of per-worker records (pgid files, workspaces);
+    writers make it (mode 0700)."""
+    return Path(tempfile.gettempdir(), f"loxo-ray-{os.getuid()}")
 
 
 def start_time(pid: int) -> int | None:
@@ -73,6 +72,7 @@ def record() -> None:
     pid = os.getpid()
     with contextlib.suppress(OSError):
         path = records_dir() / f"{pid}.workspace"
+        path.parent.mkdir(mode=0o700, exist_ok=True)
         if ws.root is None:
             path.unlink(missing_ok=True)
         else:
