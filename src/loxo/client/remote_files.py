@@ -219,6 +219,23 @@ class _ChunkReader:
         return b"".join(parts)
 
 
+def copy_tar(chunks: Iterator[bytes], out: BinaryIO) -> int:
+    """Write a tar stream to ``out`` as it arrives; the number of files in it (counted
+    from the same stream)."""
+
+    def tee() -> Iterator[bytes]:
+        for chunk in chunks:
+            out.write(chunk)
+            yield chunk
+
+    passing = tee()
+    with tarfile.open(fileobj=_ChunkReader(passing), mode="r|") as tar:  # type: ignore[call-overload]
+        files = sum(1 for member in tar if member.isfile())
+    for _ in passing:  # the end-of-archive padding after the last member
+        pass
+    return files
+
+
 def extract_tar(chunks: Iterator[bytes], dest: Path, progress: Progress | None = None) -> int:
     """Write the regular files of a tar stream under ``dest``; member names must stay
     inside it. The number of files written."""

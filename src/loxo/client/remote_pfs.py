@@ -13,7 +13,7 @@ import httpx
 from loxo.pfs.model import BranchInfo, CommitInfo, DiffEntry, FileInfo, RepoInfo
 from loxo.storage.fileset import FileEntry
 
-from .remote_files import RemoteModifyFile, extract_tar, stream_file
+from .remote_files import RemoteModifyFile, copy_tar, extract_tar, stream_file
 from .transport import CHUNK, Transport
 from .wire import decode, decode_list
 
@@ -190,12 +190,7 @@ class RemotePFS(Transport):
 
     def get_file_tar(self, ref: str, path: str | None, out: BinaryIO) -> int:
         """Write the tar stream to ``out``; the number of files in it."""
-        files = 0
-        for chunk in self._tar_stream(ref, path):
-            out.write(chunk)
-        for _ in self.walk_files(ref, path):
-            files += 1
-        return files
+        return copy_tar(self._tar_stream(ref, path), out)
 
     def get_file_to_dir(
         self,

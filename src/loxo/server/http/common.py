@@ -45,7 +45,7 @@ class BodyReader(io.RawIOBase):
 
     def __init__(self, request: Request) -> None:
         self._chunks: AsyncIterator[bytes] = request.stream().__aiter__()
-        self._buf = b""
+        self._buf, self._pos = b"", 0  # the chunk being read, and how far
         self._done = False
         self.received = 0
 
@@ -64,11 +64,11 @@ class BodyReader(io.RawIOBase):
         view = memoryview(b).cast("B")
         n = 0
         while n < len(view):
-            if not self._buf:
+            if self._pos >= len(self._buf):
                 if self._done:
                     break
                 try:
-                    self._buf = anyio.from_thread.run(self._next)
+                    self._buf, self._pos = anyio.from_thread.run(self._next), 0
                     self.received += len(self._buf)
                 except StopAsyncIteration:
                     self._done = True
@@ -78,8 +78,8 @@ class BodyReader(io.RawIOBase):
                         f"the client went away after sending {self.received} bytes of the "
                         "request body; nothing of it was written: send it again"
                     ) from err
-            take = min(len(view) - n, len(self._buf))
-            view[n : n + take] = self._buf[:take]
-            self._buf = self._buf[take:]
+            take = min(len(view) - n, len(self._buf) - self._pos)
+            view[n : n + take] = self._buf[self._pos : self._pos + take]
+            self._pos += take
             n += take
         return n
