@@ -164,6 +164,7 @@ def main() -> int:
     ap.add_argument("--file-size", default="1K", help="bytes per file (default 1K)")
     ap.add_argument("--parallelism", type=int, default=2, help="pipeline and xargs -P (2)")
     ap.add_argument("--repeats", type=int, default=None, help="alternating runs (default 3)")
+    ap.add_argument("--only", default="", help="run only the variants whose label has this")
     args = ap.parse_args()
     n = args.files or (200 if args.quick else 2000)
     repeats = args.repeats or (1 if args.quick else 3)
@@ -181,6 +182,10 @@ def main() -> int:
         Variant("cmd cp -r, LOXO_SANDBOX=0", {"cmd": CP_COPY}, "0", "xargs cp", 1.3),
         Variant("python copy", {"python": PYTHON_COPY}, None, "ProcessPoolExecutor", 1.5),
     ]
+    variants = [v for v in variants if args.only in v.label]
+    if not variants:
+        raise SystemExit(f"no variant's label contains {args.only!r}")
+    wanted = {v.baseline for v in variants}
     base: dict[str, list[float]] = {}
     with scratch("pipeline-overhead") as d:
         src = d / "src"
@@ -202,6 +207,8 @@ def main() -> int:
         k = 0
         for r in range(repeats):
             for name, fn in baselines.items():
+                if name not in wanted and not (name == "xargs bwrap cp" and "xargs cp" in wanted):
+                    continue
                 dst = d / ("bw-dst" if name == "xargs bwrap cp" else f"dst-{k}")
                 dst.mkdir(exist_ok=True)
                 base.setdefault(name, []).append(fn(str(dst)))

@@ -121,7 +121,7 @@ def test_output_files_are_collected_sorted(out: Path) -> None:
     (out / "link").symlink_to("b")
     found = collect(Layout(str(out.parent), False))
     assert [p for p, _ in found] == ["/a/c/d", "/b", "/link"]
-    assert dict(found)["/link"] == out / "b"
+    assert dict(found)["/link"] == str(out / "b")
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,7 @@ def test_sandboxed_absolute_symlinks_resolve_inside_the_datum(out: Path) -> None
     (out / "real").write_text("x")
     (out / "abs").symlink_to("/pfs/out/real")
     found = dict(collect(Layout(str(out.parent), True)))
-    assert found["/abs"] == out / "real"
+    assert found["/abs"] == str(out / "real")
 
 
 # --- users -------------------------------------------------------------------------------

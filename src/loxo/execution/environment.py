@@ -16,7 +16,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,15 @@ def pipeline_env(ts: TaskSet, task: DatumTask, layout: Layout) -> dict[str, str]
     return env
 
 
-def process_env(pipeline: dict[str, str], layout: Layout, extra: dict[str, str]) -> dict[str, str]:
-    """The full environment of a command: worker env + ``extra`` + pipeline variables."""
-    env = {**os.environ, **extra, **pipeline}
+def process_env(
+    pipeline: dict[str, str],
+    layout: Layout,
+    extra: dict[str, str],
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The full environment of a command: worker env (``environ``, by default
+    ``os.environ``) + ``extra`` + pipeline variables."""
+    env = {**(os.environ if environ is None else environ), **extra, **pipeline}
     tmpdir = env.get("TMPDIR", "")
     if layout.sandboxed and tmpdir.startswith("/tmp/"):
         env["TMPDIR"] = "/tmp"  # the sandbox has a private, empty /tmp

@@ -24,32 +24,46 @@ from .task import DatumInput
 
 def input_dir(pfs: Path, name: str) -> Path:
     """``<pfs>/<name>``, refusing names that are not one plain path component."""
-    if not name or name in (".", "..", "out") or "/" in name or "\0" in name:
-        raise InvalidArgumentError(f"invalid input name {name!r} in a datum task")
-    return pfs / name
+    return Path(_input_dir(str(pfs), name))
 
 
 def local_path(pfs: Path, name: str, path: str) -> Path:
     """Where the input file or directory ``path`` of input ``name`` appears."""
+    return Path(_local_path(str(pfs), name, path))
+
+
+def _input_dir(pfs: str, name: str) -> str:
+    if not name or name in (".", "..", "out") or "/" in name or "\0" in name:
+        raise InvalidArgumentError(f"invalid input name {name!r} in a datum task")
+    return f"{pfs}/{name}"
+
+
+def _local_path(pfs: str, name: str, path: str) -> str:
     canonical = normalize_path(path)
-    root = input_dir(pfs, name)
-    return root if canonical == "/" else root / canonical[1:]
+    root = _input_dir(pfs, name)
+    return root if canonical == "/" else root + canonical
 
 
-def materialize(store: ObjectStore, inputs: Iterable[DatumInput], pfs: Path) -> int:
-    """Write every input file under ``pfs``; return the number of content bytes read."""
+def materialize(store: ObjectStore, inputs: Iterable[DatumInput], pfs: Path | str) -> int:
+    """Write every input file under ``pfs``; return the number of content bytes read.
+    (Plain strings, not ``Path``: this runs for every datum, and most datums are small.)"""
     reader = BlobReader(store)
     total = 0
+    root = str(pfs)
+    made: set[str] = set()  # directories known to exist
     for inp in inputs:
         for f in inp.files:
-            dest = local_path(pfs, inp.name, f.path)
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest = _local_path(root, inp.name, f.path)
+            parent = dest.rpartition("/")[0]
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
             with open(dest, "wb") as out:
                 if not inp.empty_files:
                     for chunk in reader.iter_chunks(f.refs):
                         out.write(chunk)
                         total += len(chunk)
-        matched = local_path(pfs, inp.name, inp.path)
-        if not os.path.lexists(matched):
-            matched.mkdir(parents=True, exist_ok=True)
+        matched = _local_path(root, inp.name, inp.path)
+        if matched not in made and not os.path.lexists(matched):
+            os.makedirs(matched, exist_ok=True)
     return total

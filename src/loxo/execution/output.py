@@ -30,7 +30,6 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from loxo.errors import InvalidArgumentError, LoxoError
@@ -58,58 +57,74 @@ class Uploaded:
     bytes: int
 
 
-def collect(layout: Layout) -> list[tuple[str, Path]]:
+def collect(layout: Layout) -> list[tuple[str, str]]:
     """``(pfs path, host file)`` for every output file, sorted by path."""
-    out = Path(layout.host_pfs, "out")
-    found: list[tuple[str, Path]] = []
-    _walk(layout, out, os.path.realpath(out), "", found)
+    out = f"{layout.host_pfs}/out"
+    if not stat.S_ISDIR(os.lstat(out).st_mode):
+        raise OutputError("/pfs/out is not a directory (user code replaced it)")
+    found: list[tuple[str, str]] = []
+    _Walk(layout, out).walk(out, "", found)
     found.sort(key=lambda item: item[0])
     return found
 
 
-def _walk(layout: Layout, directory: Path, real_out: str, rel: str, found: list) -> None:
-    with os.scandir(directory) as it:
-        entries = sorted(it, key=lambda e: e.name)
-    for entry in entries:
-        name = f"{rel}/{entry.name}"
-        shown = f"/pfs/out{name}"
-        st = entry.stat(follow_symlinks=False)
-        if stat.S_ISDIR(st.st_mode):
-            _walk(layout, Path(entry.path), real_out, name, found)
-            continue
-        source = Path(entry.path)
-        if stat.S_ISLNK(st.st_mode):
-            source = _resolve_link(layout, source, real_out, shown)
-        elif not stat.S_ISREG(st.st_mode):
-            raise OutputError(f"{shown} is not a regular file, directory or symlink")
+class _Walk:
+    """One walk of ``/pfs/out`` (string paths: it runs once per datum)."""
+
+    def __init__(self, layout: Layout, out: str) -> None:
+        self.layout, self.out = layout, out
+        self._real_out = ""
+
+    @property
+    def real_out(self) -> str:
+        """``/pfs/out`` resolved, computed when the first symlink needs it."""
+        if not self._real_out:
+            self._real_out = os.path.realpath(self.out)
+        return self._real_out
+
+    def walk(self, directory: str, rel: str, found: list[tuple[str, str]]) -> None:
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            name = f"{rel}/{entry.name}"
+            shown = f"/pfs/out{name}"
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode):
+                self.walk(entry.path, name, found)
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                source = self.resolve_link(entry.path, shown)
+            elif stat.S_ISREG(st.st_mode):
+                source = entry.path
+            else:
+                raise OutputError(f"{shown} is not a regular file, directory or symlink")
+            try:
+                path = normalize_path(name, allow_root=False)
+            except InvalidArgumentError as e:
+                raise OutputError(f"output file {shown} has an invalid name: {e}") from e
+            found.append((path, source))
+
+    def resolve_link(self, link: str, shown: str) -> str:
+        """The regular file inside ``/pfs/out`` that the symlink ``link`` leads to."""
+        current, real_out = link, self.real_out
+        for _ in range(MAX_SYMLINK_HOPS):
+            target = self.layout.to_host(os.readlink(current))
+            current = os.path.join(os.path.dirname(current), target)
+            real = os.path.realpath(os.path.dirname(current))
+            current = os.path.join(real, os.path.basename(current))
+            if not _inside(current, real_out):
+                raise OutputError(f"symlink {shown} points outside /pfs/out")
+            if not os.path.islink(current):
+                break
+        else:
+            raise OutputError(f"symlink {shown} has too many levels of links")
         try:
-            path = normalize_path(name, allow_root=False)
-        except InvalidArgumentError as e:
-            raise OutputError(f"output file {shown} has an invalid name: {e}") from e
-        found.append((path, source))
-
-
-def _resolve_link(layout: Layout, link: Path, real_out: str, shown: str) -> Path:
-    """The regular file inside ``/pfs/out`` that the symlink ``link`` leads to."""
-    current = str(link)
-    for _ in range(MAX_SYMLINK_HOPS):
-        target = layout.to_host(os.readlink(current))
-        current = os.path.join(os.path.dirname(current), target)
-        real = os.path.realpath(os.path.dirname(current))
-        current = os.path.join(real, os.path.basename(current))
-        if not _inside(current, real_out):
-            raise OutputError(f"symlink {shown} points outside /pfs/out")
-        if not os.path.islink(current):
-            break
-    else:
-        raise OutputError(f"symlink {shown} has too many levels of links")
-    try:
-        st = os.stat(current, follow_symlinks=False)
-    except FileNotFoundError:
-        raise OutputError(f"symlink {shown} is dangling") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise OutputError(f"symlink {shown} must point to a regular file inside /pfs/out")
-    return Path(current)
+            st = os.stat(current, follow_symlinks=False)
+        except FileNotFoundError:
+            raise OutputError(f"symlink {shown} is dangling") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise OutputError(f"symlink {shown} must point to a regular file inside /pfs/out")
+        return current
 
 
 def _inside(path: str, directory: str) -> bool:
@@ -118,7 +133,7 @@ def _inside(path: str, directory: str) -> bool:
 
 def upload(
     store: ObjectStore,
-    files: list[tuple[str, Path]],
+    files: list[tuple[str, str]],
     *,
     sync: bool = True,
     pack: PackGroup | None = None,
@@ -157,7 +172,7 @@ def upload(
     return Uploaded(described, len(entries), sum(e.size for e in entries))
 
 
-def _small(files: list[tuple[str, Path]]) -> bool:
+def _small(files: list[tuple[str, str]]) -> bool:
     if len(files) > INLINE_FILES:
         return False
     total = 0

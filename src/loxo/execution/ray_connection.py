@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 ADDRESS_ENV = "LOXO_RAY_ADDRESS"
+CLIENT_TRIES = 3  # connections through Ray Client, when its server fails to start
 
 
 _users: weakref.WeakSet[RayExecutor] = weakref.WeakSet()
@@ -70,17 +71,25 @@ def acquire(executor: RayExecutor) -> None:
         _board = None  # a board from an earlier connection is gone with it
         address = executor.address
         check_reachable(address, executor.connect_timeout)
-        try:
-            ray.init(
-                address=address,
-                namespace=executor.namespace,
-                ignore_reinit_error=True,
-                runtime_env=executor.runtime_env,
-            )
-        except (ConnectionError, RuntimeError, ValueError) as e:
-            raise PreconditionError(
-                f"cannot connect to the Ray cluster at {address!r}: {first_line(e)}"
-            ) from e
+        for attempt in range(1, CLIENT_TRIES + 1):
+            try:
+                ray.init(
+                    address=address,
+                    namespace=executor.namespace,
+                    ignore_reinit_error=True,
+                    runtime_env=executor.runtime_env,
+                )
+                break
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                # Ray Client's proxy sometimes loses the race to start this driver's
+                # server ("Initialization failure from server"); a new connection works
+                if attempt < CLIENT_TRIES and "Initialization failure" in str(e):
+                    with contextlib.suppress(Exception):
+                        ray.shutdown()
+                    continue
+                raise PreconditionError(
+                    f"cannot connect to the Ray cluster at {address!r}: {first_line(e)}"
+                ) from e
         _connected_here = True
 
 

@@ -122,6 +122,7 @@ def run_set(
     try:
         with _environment(env, code_paths):
             workspace = worker_workspace()
+            environ = dict(os.environ)  # one snapshot per set
             for task in ts.datums:
                 control = _ReportingControl(task.datum_id, outbox, state, node, python)
                 if not state.begin(control):
@@ -136,6 +137,7 @@ def run_set(
                     sync_output=False,
                     workspace=workspace,
                     pack=outbox.pack,
+                    environ=environ,
                 )
                 if not state.end():
                     break

@@ -18,7 +18,7 @@ import contextlib
 import functools
 import os
 import pwd
-import selectors
+import select
 import signal
 import stat
 import subprocess
@@ -174,6 +174,8 @@ def run_command(
         control.process_finished()
         proc.wait()
     seconds = time.monotonic() - start
+    if session is not None and agent.start_error:
+        raise CommandError(f"cannot run {argv[0]!r}: {agent.start_error}")
     reason = control.take_reason()
     if reason:
         return CommandOutcome(False, reason, seconds)
@@ -203,17 +205,21 @@ def _pump(
     deadline: float | None,
 ) -> bool:
     """Move bytes until the leader exits (``exit_fd`` readable, else polled); True if
-    ``deadline`` passed first."""
-    sel = selectors.DefaultSelector()
+    ``deadline`` passed first. (``select.poll``, not ``selectors``: this runs once per
+    datum, and small datums are many.)"""
     assert proc.stdout is not None and proc.stderr is not None
-    sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
-    sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
+    poller = select.poll()
+    names = {proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr"}
+    for fd in names:
+        poller.register(fd, select.POLLIN)
     pending = memoryview(stdin or b"")
+    in_fd = -1
     if proc.stdin is not None:
-        os.set_blocking(proc.stdin.fileno(), False)
-        sel.register(proc.stdin, selectors.EVENT_WRITE, "stdin")
+        in_fd = proc.stdin.fileno()
+        os.set_blocking(in_fd, False)
+        poller.register(in_fd, select.POLLOUT)
     if exit_fd is not None:
-        sel.register(exit_fd, selectors.EVENT_READ, "exit")
+        poller.register(exit_fd, select.POLLIN)
     try:
         while True:
             wait = None if exit_fd is not None else POLL_SECONDS
@@ -222,27 +228,35 @@ def _pump(
                 if left <= 0:
                     return True
                 wait = left if wait is None else min(wait, left)
-            for key, _ in sel.select(wait):
-                if key.data == "exit":
+            for fd, _ in poller.poll(None if wait is None else wait * 1000):
+                if fd == exit_fd:
                     return False
-                if key.data == "stdin":
-                    pending = _feed(proc, sel, pending)
-                else:
-                    data = os.read(key.fd, 65536)
-                    if data:
-                        logs.feed(key.data, data)
-                    else:
-                        sel.unregister(key.fileobj)
+                if fd == in_fd:
+                    pending = _feed(proc, pending)
+                    if not pending:
+                        poller.unregister(in_fd)
+                elif not _read_into(fd, names[fd], logs):
+                    poller.unregister(fd)
             if exit_fd is None and proc.poll() is not None:
                 return False
     finally:
-        sel.close()
         if proc.stdin is not None and not proc.stdin.closed:
             with contextlib.suppress(OSError):
                 proc.stdin.close()
 
 
-def _feed(proc: _Process, sel: selectors.BaseSelector, pending: memoryview) -> memoryview:
+def _read_into(fd: int, stream: str, logs: LogCollector) -> bool:
+    """Read what ``fd`` has into ``logs``; False at end of file."""
+    data = os.read(fd, 65536)
+    if data:
+        logs.feed(stream, data)
+        return True
+    return False
+
+
+def _feed(proc: _Process, pending: memoryview) -> memoryview:
+    """Write more of ``pending`` to the command's stdin; closes it when all is written
+    (or the command stopped reading)."""
     assert proc.stdin is not None
     try:
         if pending:
@@ -252,7 +266,6 @@ def _feed(proc: _Process, sel: selectors.BaseSelector, pending: memoryview) -> m
     except BrokenPipeError:
         pending = pending[len(pending) :]
     if not pending:
-        sel.unregister(proc.stdin)
         proc.stdin.close()
     return pending
 
@@ -260,21 +273,18 @@ def _feed(proc: _Process, sel: selectors.BaseSelector, pending: memoryview) -> m
 def _drain(proc: _Process, logs: LogCollector) -> None:
     """Read what the group left in the pipes, up to EOF or ``DRAIN_SECONDS``."""
     streams = {"stdout": proc.stdout, "stderr": proc.stderr}
-    sel = selectors.DefaultSelector()
-    for name, f in streams.items():
-        if f is not None:
-            sel.register(f, selectors.EVENT_READ, name)
+    poller = select.poll()
+    names = {f.fileno(): name for name, f in streams.items() if f is not None}
+    for fd in names:
+        poller.register(fd, select.POLLIN)
     end = time.monotonic() + DRAIN_SECONDS
     try:
-        while sel.get_map() and (left := end - time.monotonic()) > 0:
-            for key, _ in sel.select(left):
-                data = os.read(key.fd, 65536)
-                if data:
-                    logs.feed(key.data, data)
-                else:
-                    sel.unregister(key.fileobj)
+        while names and (left := end - time.monotonic()) > 0:
+            for fd, _ in poller.poll(left * 1000):
+                if not _read_into(fd, names[fd], logs):
+                    poller.unregister(fd)
+                    del names[fd]
     finally:
-        sel.close()
         for name, f in streams.items():
             logs.close_stream(name)
             if f is not None:

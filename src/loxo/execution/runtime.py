@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,7 @@ def run_datum(
     sync_output: bool = True,
     workspace: Workspace | None = None,
     pack: PackGroup | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> DatumResult:
     """Run every attempt of one datum; the final result (never raises).
 
@@ -91,13 +93,15 @@ def run_datum(
     one datum at a time) replaces the fresh scratch directory, and the per-command
     sandbox, with its reusable ones. With a ``pack`` (which implies ``sync_output=False``)
     a small output goes into that shared pack: the caller writes it, then syncs, before it
-    reports the result."""
+    reports the result. ``environ`` is the worker's environment for commands
+    (``os.environ`` when not given): a caller running many datums may snapshot it once."""
     run = _DatumRun(ts, task, control or DatumControl(task.datum_id), resume)
     run.capture = capture or pyfunc.SysCapture()
     run.threaded_python = threaded_python
     run.sync_output = sync_output
     run.workspace = workspace
     run.pack = pack
+    run.environ = environ
     try:
         return run.run()
     except LoxoError as e:  # a setup problem, such as a required sandbox that does not work
@@ -116,6 +120,7 @@ class _DatumRun:
     sync_output: bool = True
     workspace: Workspace | None = None
     pack: PackGroup | None = None
+    environ: Mapping[str, str] | None = None
 
     def __init__(
         self, ts: TaskSet, task: DatumTask, control: DatumControl, resume: Resume | None
@@ -178,7 +183,7 @@ class _DatumRun:
                 t0 = time.monotonic()
                 store = store_for(self.ts.store_url)
                 self.result.download_bytes = materialize(
-                    store, self.task.inputs, Path(self.layout.host_pfs)
+                    store, self.task.inputs, self.layout.host_pfs
                 )
                 self.result.download_seconds += time.monotonic() - t0
                 self.materialized = True
@@ -254,23 +259,22 @@ class _DatumRun:
         if not cmd:
             raise CommandError("transform has neither cmd nor python")
         t, layout = self.ts.transform, self.layout
-        workdir = layout.rewrite(t.working_dir) if t.working_dir else ""
-        if layout.sandboxed:
-            # another user may not reach the caller's directory: they start at the root
-            inherited = "/" if t.user else visible_cwd(os.getcwd())
-            argv = layout.wrap(list(cmd), t.working_dir or inherited)
-            cwd = None
-        else:
-            argv, cwd = [layout.rewrite(a) for a in cmd], workdir or None
         data = ("\n".join(layout.rewrite(s) for s in stdin) + "\n").encode() if stdin else None
         session = None
         if layout.sandboxed and not t.user and self.workspace is not None and agent_enabled():
             session = self.workspace.sandbox()
             argv, cwd = list(cmd), t.working_dir or visible_cwd(os.getcwd())
+        elif layout.sandboxed:
+            # another user may not reach the caller's directory: they start at the root
+            inherited = "/" if t.user else visible_cwd(os.getcwd())
+            argv, cwd = layout.wrap(list(cmd), t.working_dir or inherited), None
+        else:
+            workdir = layout.rewrite(t.working_dir) if t.working_dir else ""
+            argv, cwd = [layout.rewrite(a) for a in cmd], workdir or None
         outcome = run_command(
             argv,
             stdin=data,
-            env=process_env(self.env, layout, user_env(t.user)),
+            env=process_env(self.env, layout, user_env(t.user), self.environ),
             cwd=cwd,
             user=t.user,
             timeout=self.ts.datum_timeout,

@@ -5,8 +5,9 @@ bubblewrap, as the only child of the sandbox's PID-namespace init. ``FD`` is a
 ``SOCK_SEQPACKET`` socket to the worker. One command at a time:
 
 - the worker sends ``{"argv", "env", "cwd"}`` (JSON) with the command's stdin, stdout and
-  stderr as ``SCM_RIGHTS`` file descriptors; the agent starts it in a new session and
-  answers ``{"pid": n}``, or ``{"error": text}`` if it could not start;
+  stderr as ``SCM_RIGHTS`` file descriptors; the agent starts it in a new session, or
+  answers ``{"error": text}`` at once if it could not start (no answer on success: one
+  message each way per command);
 - ``{"kill": true}`` at any time kills the running command's processes;
 - when the command's leader exits, the agent SIGKILLs **every other process of the
   sandbox** (``kill(-1)``: all but the namespace init and the agent itself) and waits until
@@ -92,8 +93,8 @@ def kill_all() -> None:
     while True:
         try:
             os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        except ProcessLookupError:  # not one left, not even a zombie: the usual case
+            return
         _reap()
         if not _others() or time.monotonic() > deadline:
             return
@@ -134,7 +135,6 @@ def _run(sock: socket.socket, msg: dict[str, Any], fds: list[int]) -> bool:
     finally:
         for fd in fds:
             os.close(fd)
-    _send(sock, {"pid": pid})
     pidfd = os.pidfd_open(pid)
     try:
         while True:

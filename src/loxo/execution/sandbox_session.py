@@ -116,8 +116,8 @@ class SandboxSession:
     def start(
         self, argv: list[str], env: Mapping[str, str], cwd: str, *, stdin: bool
     ) -> AgentProcess:
-        """Start ``argv`` in the sandbox; raises :class:`AgentError` (the agent is gone) or
-        ``FileNotFoundError``-like :class:`OSError` (the command could not start)."""
+        """Hand ``argv`` to the agent; raises :class:`AgentError` if the agent is gone. A
+        command that cannot start ends at once with :attr:`AgentProcess.start_error` set."""
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         if stdin:
@@ -129,26 +129,13 @@ class SandboxSession:
             socket.send_fds(self.sock, [request], [in_r, out_w, err_w])
         except OSError as e:
             self.broken = True
-            for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
+            for fd in (in_w, out_r, err_r):
                 if fd >= 0:
                     os.close(fd)
             raise AgentError(f"the sandbox agent is gone ({e})") from None
         finally:
-            if not self.broken:
-                for fd in (in_r, out_w, err_w):
-                    os.close(fd)
-        try:
-            reply = self.recv()
-        except AgentError:
-            for fd in (in_w, out_r, err_r):
-                if fd >= 0:
-                    os.close(fd)
-            raise
-        if "pid" not in reply:
-            for fd in (in_w, out_r, err_r):
-                if fd >= 0:
-                    os.close(fd)
-            raise OSError(str(reply.get("error", "the sandbox agent could not start it")))
+            for fd in (in_r, out_w, err_w):
+                os.close(fd)
         return AgentProcess(self, in_w, out_r, err_r)
 
     def kill(self) -> None:
@@ -180,6 +167,7 @@ class AgentProcess:
         self.stdout: IO[bytes] | None = os.fdopen(stdout, "rb", buffering=0)
         self.stderr: IO[bytes] | None = os.fdopen(stderr, "rb", buffering=0)
         self.returncode: int | None = None
+        self.start_error = ""  # why the command could not start (it then "exits" with 127)
 
     def exit_fd(self) -> int:
         """Readable once the command has ended (or the agent is gone)."""
@@ -207,6 +195,10 @@ class AgentProcess:
             msg = self.session.recv()
         except AgentError:
             self.returncode = -9  # the agent died: so did everything in the sandbox
+            return
+        if "error" in msg:
+            self.start_error = str(msg["error"]) or "the sandbox agent could not start it"
+            self.returncode = 127
             return
         code = msg.get("exit")
         if not isinstance(code, int):

@@ -54,10 +54,10 @@ class Workspace:
     @contextlib.contextmanager
     def datum(self, names: Iterable[str]) -> Iterator[Path]:
         """The scratch directory of one datum (``pfs/out`` empty, ``pfs/<name>`` empty)."""
-        root = self._ready()
+        root, fd = self._ready()
         keep = {"out", *(n for n in names if _plain(n))}
         try:
-            with self._pfs_fd() as fd:
+            try:
                 with os.scandir(fd) as it:
                     extra = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
                 for name, is_dir in extra:
@@ -65,23 +65,24 @@ class Workspace:
                         _remove_at(fd, name, is_dir)
                 for name in keep:
                     _fresh_dir_at(fd, name, self._mode)
-        except OSError:
-            self._discard()
-            raise
-        try:
-            yield root
-        finally:
-            try:
-                with self._pfs_fd() as fd:
-                    empty_dir_at(fd, keep_dirs=True)
             except OSError:
                 self._discard()
+                raise
+            try:
+                yield root
+            finally:
+                # through the descriptor checked above: user code that moved ``pfs`` or
+                # swapped what is in it for symlinks cannot redirect the removal
+                try:
+                    empty_dir_at(fd, keep_dirs=True)
+                except OSError:
+                    self._discard()
+        finally:
+            os.close(fd)
 
-    @contextlib.contextmanager
-    def _pfs_fd(self) -> Iterator[int]:
-        """``pfs`` opened without following any symlink, and checked to be ours: every
-        change below it goes through this descriptor, so user code that swapped a
-        directory for a symlink cannot redirect a removal."""
+    def _open_pfs(self) -> int:
+        """``pfs`` opened without following any symlink, and checked to be ours (same
+        inode, private mode)."""
         assert self.root is not None
         flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
         root_fd = os.open(self.root, flags)
@@ -93,9 +94,12 @@ class Workspace:
             st = os.fstat(fd)
             if (st.st_dev, st.st_ino) != self._ident:
                 raise OSError(f"{self.root}/pfs was replaced")
-            yield fd
-        finally:
+            if stat.S_IMODE(st.st_mode) not in (self._mode, 0o755):
+                os.fchmod(fd, self._mode)
+        except OSError:
             os.close(fd)
+            raise
+        return fd
 
     def sandbox(self) -> SandboxSession:
         """The long-lived sandbox over the current ``pfs`` (inside :meth:`datum` only)."""
@@ -118,10 +122,14 @@ class Workspace:
             self._session.close()
             self._session = None
 
-    def _ready(self) -> Path:
+    def _ready(self) -> tuple[Path, int]:
+        """The workspace (made anew if missing, moved or changed) and its ``pfs`` open."""
         parent = os.environ.get("LOXO_SCRATCH") or None
-        if self.root is not None and parent == self._parent and self._intact():
-            return self.root
+        if self.root is not None and parent == self._parent:
+            try:
+                return self.root, self._open_pfs()
+            except OSError:
+                pass
         self._discard()
         if parent:
             os.makedirs(parent, exist_ok=True)
@@ -130,16 +138,7 @@ class Workspace:
         st = os.lstat(root / "pfs")
         self.root, self._parent, self._ident = root, parent, (st.st_dev, st.st_ino)
         self.generation += 1
-        return root
-
-    def _intact(self) -> bool:
-        try:
-            with self._pfs_fd() as fd:
-                if stat.S_IMODE(os.fstat(fd).st_mode) not in (self._mode, 0o755):
-                    os.fchmod(fd, self._mode)
-        except OSError:
-            return False
-        return True
+        return root, self._open_pfs()
 
     def _discard(self) -> None:
         self._stop_sandbox()
