@@ -121,6 +121,46 @@ class TestRayExecutor(ExecutorContract):
             assert message in r.error and "add a Ray node" in r.error
             assert lines(r, "system") == [r.error]
 
+    # --- slots ---------------------------------------------------------------------------
+
+    def test_one_warm_slot_runs_set_after_set_and_run_after_run(
+        self, executor: RayExecutor, d: Datums
+    ) -> None:
+        t = sh("cp /pfs/in/a.txt /pfs/out/$PACH_DATUM_ID")
+        sets = [d.set(t, [d.simple(f"d{i}")]) for i in range(6)]
+        first = list(executor.run(sets[:3], parallelism=1))
+        second = list(executor.run(sets[3:], parallelism=1))
+        assert all(r.state == DatumState.SUCCESS for r in first + second)
+        assert len({r.worker for r in first + second}) == 1  # one process: <node>/<host>:<pid>
+
+    def test_a_set_queued_behind_a_slow_one_moves_to_an_idle_slot(
+        self, executor: RayExecutor, d: Datums
+    ) -> None:
+        # slots A and B; the second quick set waits on A's board behind the slow one until
+        # B runs out of work and takes it over
+        slow = d.set(sh("sleep 4"), [d.simple("slow")])
+        quick = [d.set(sh("true"), [d.simple(f"q{i}")]) for i in range(3)]
+        rs = by_id(executor.run([slow, *quick], parallelism=2))
+        assert all(r.state == DatumState.SUCCESS for r in rs.values()), rs
+        assert all(rs[f"q{i}"].finished < rs["slow"].started + 3 for i in range(3)), rs
+
+    def test_cancelling_a_set_queued_behind_another_spares_the_running_one(
+        self, executor: RayExecutor, d: Datums, tmp_path: Path
+    ) -> None:
+        running = d.set(sh(f"touch {tmp_path}/a-started; sleep 2"), [d.simple("a")], "job-a")
+        queued = d.set(sh(f"touch {tmp_path}/b-ran"), [d.simple("b")], "job-b")
+        run = Background(executor, [running, queued], parallelism=1)
+        wait_for_file = tmp_path / "a-started"
+        deadline = time.monotonic() + 30
+        while not wait_for_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        executor.cancel("job-b")
+        run.join(30)
+        rs = by_id(run.results)
+        assert set(rs) == {"a"} and rs["a"].state == DatumState.SUCCESS, rs
+        assert rs["a"].attempts == 1
+        assert not (tmp_path / "b-ran").exists()
+
     # --- workers and nodes dying ---------------------------------------------------------
 
     def test_killed_worker_is_replaced_and_its_set_retried(

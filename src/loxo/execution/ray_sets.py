@@ -1,12 +1,15 @@
-"""The Ray executor's record of its runs and of the datum sets they have in flight.
+"""The Ray executor's record of its runs, its slots, and the datum sets in flight.
 
 A :class:`Run` is one ``RayExecutor.run()`` call: its mailbox key, the environment it
-forwards, its sets in flight keyed by the key of their current Ray task, and the jobs
-cancelled meanwhile. An :class:`InFlight` is one datum set: the datums not finished yet,
-what the worker of its current task last reported (node, pid, running datum and attempt,
-a Python call's deadline) and what the executor has decided about it (cancelled, being
-killed, how often its task died without progress). When a task's worker dies, the
-running datum loses one attempt (:func:`lose_attempt`), as in the local executor.
+forwards, its parallelism, its sets in flight keyed by the key of their current
+assignment, and the jobs cancelled meanwhile. A :class:`Slot` is a long-lived Ray task of
+the executor that runs the sets it is handed one after another, whatever their run: its
+Ray options and the sets handed to it (none: idle). An :class:`InFlight` is one datum set:
+the datums not finished yet, what the worker running it last reported (node, pid,
+running datum and attempt, a Python call's deadline) and what the executor has decided
+about it (cancelled, being killed, how often its slot died under it without progress).
+When a slot's worker dies, the running datum loses one attempt (:func:`lose_attempt`),
+as in the local executor.
 """
 
 from __future__ import annotations
@@ -18,16 +21,28 @@ from typing import Any
 from .runtime import Resume
 from .task import DatumResult, DatumState, LogLine, TaskSet
 
-__all__ = ["InFlight", "Run", "failed_result", "lose_attempt"]
+__all__ = ["InFlight", "Run", "Slot", "failed_result", "lose_attempt"]
+
+
+@dataclass(eq=False)
+class Slot:
+    """A long-lived Ray task: it takes sets from its own mailbox (``key``)."""
+
+    key: str
+    ref: Any  # the task's ObjectRef: resolves when the slot ends (or its worker dies)
+    options: dict[str, Any]
+    sets: list[InFlight] = field(default_factory=list)  # handed to it, not reported done
+    # (the first runs; the next waits on the board: at most QUEUE, all of one run)
 
 
 @dataclass(eq=False)
 class Run:
-    """One ``run()`` call: its mailbox, sets in flight (by submission key), cancellations."""
+    """One ``run()`` call: its mailbox, sets in flight (by assignment key), cancellations."""
 
     key: str
     env: dict[str, str | None]
     code_paths: list[str]
+    parallelism: int = 1
     sets: dict[str, InFlight] = field(default_factory=dict)
     cancelled_jobs: set[str] = field(default_factory=set)
     poll: Any = None  # the outstanding long poll of the mailbox
@@ -45,9 +60,9 @@ class InFlight:
     deaths: dict[str, int] = field(default_factory=dict)
     fruitless: int = 0
     cancelled: bool = False
-    # the current task
+    # the current assignment (to a slot)
     key: str = ""
-    ref: Any = None
+    slot: Slot | None = None
     node: str = ""
     pid: int = 0
     datum: str | None = None
@@ -60,8 +75,13 @@ class InFlight:
     escalate_at: float | None = None  # then ray.cancel(force=True) if the task still runs
     progressed: bool = False
 
-    def begin_task(self, key: str, ref: Any) -> None:
-        self.key, self.ref, self.node, self.pid = key, ref, "", 0
+    @property
+    def ref(self) -> Any:
+        """The ObjectRef of the slot running this set (cancelling it kills the slot)."""
+        return self.slot.ref if self.slot is not None else None
+
+    def begin_task(self, key: str, slot: Slot) -> None:
+        self.key, self.slot, self.node, self.pid = key, slot, "", 0
         self.datum, self.attempt, self.python, self.deadline = None, 0, False, None
         self.logs, self.kill_reason, self.escalate_at, self.progressed = [], "", None, False
 
