@@ -207,28 +207,38 @@ class RayExecutor(Executor):
                         if s.pid:  # running: the worker stops it and stays warm
                             s.escalate_at = now + GRACE
                             started.append(s)
+                        elif s.slot is not None and s.slot.sets[:1] != [s]:
+                            queued.append(s)  # behind another set: see _take_back
                         else:  # told when it reports its start; else dropped from Ray's queue
                             s.escalate_at = now + UNSTARTED_GRACE
-                            if s.slot is not None and s.slot.sets[:1] != [s]:
-                                queued.append(s)
         for s in started:
             self._tell(s, ("cancel",))
         for s in queued:  # waiting behind another set: take it back (killing the slot
             self._take_back(s)  # would kill that set too)
 
     def _take_back(self, s: InFlight) -> None:
-        """Withdraw the cancelled set ``s`` from its slot's mailbox if it is still there."""
+        """Withdraw the cancelled set ``s`` from its slot's mailbox if it is still there;
+        else its slot's worker, which has it already, is told to skip it (and told again
+        when it reports the set's start; killing the slot would kill the set it runs)."""
         slot = s.slot
         try:
             withdrawn = slot is not None and ray.get(self._board.retract.remote(slot.key, s.key))
         except RayError:
             return
-        if withdrawn and slot is not None:
+        if slot is None:
+            return
+        if withdrawn:
             with self._lock:
                 if s in slot.sets:
                     slot.sets.remove(s)
                 s.run.sets.pop(s.key, None)
-                s.escalate_at = None
+            return
+        with self._lock:  # the slot has it already: its worker skips it when it comes
+            running = slot.sets[0] if slot.sets else None
+        if running is not None and running.pid:
+            with contextlib.suppress(Exception):
+                key = ray_worker.control_key(running.node, running.pid)
+                self._board.put.remote(key, ("cancel", s.key))
 
     def restart_datum(self, job_id: str, datum_id: str) -> bool:
         deadline = time.monotonic() + REPORT_LAG

@@ -56,6 +56,7 @@ import socket
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -303,11 +304,13 @@ class _Listener:
         self.board, self.key = board, control_key(node, os.getpid())
         self.lock = threading.Lock()
         self.state: _SetState | None = None
+        self.cancelled: deque[str] = deque(maxlen=64)  # sets cancelled before they started
         threading.Thread(target=self._loop, name="loxo-ray-control", daemon=True).start()
 
     def start_set(self, key: str) -> _SetState:
         with self.lock:
             self.state = _SetState(key)
+            self.state.cancelled = key in self.cancelled
             return self.state
 
     def _loop(self) -> None:
@@ -324,6 +327,9 @@ class _Listener:
                     state = self.state
                 if state is not None and state.key == message[1]:  # not for an earlier set
                     state.obey(message)
+                elif message[0] == "cancel":  # perhaps for the set this slot takes next
+                    with self.lock:
+                        self.cancelled.append(message[1])
 
 
 def _listen(board: Any, node: str) -> _Listener:
