@@ -13,9 +13,10 @@ handed to it through its mailbox on the board, one after another, and reads its 
 from and writes its outputs to the shared object store itself (``TaskSet.store_url``):
 the driver and Ray move only set descriptions, small reports and results, never file
 contents. A run has at most ``parallelism`` slots busy with its sets; each slot holds the
-set it runs and the next one (:data:`QUEUE`), so it goes from one set to the next with
-no round trip through the driver, and once there is nothing left to hand out a set still
-queued behind a running one moves to an idle slot (``retract``). Handing a set to a
+set it runs and the next one, so it goes from one set to the next with no round trip
+through the driver, and once there is nothing left to hand out a set still queued
+behind a running one moves to an idle slot (``retract``; the policy is :mod:`ray_slots
+<loxo.execution.ray_slots>`). Handing a set to a
 running slot costs one actor call, where a Ray task per set waited for a worker lease
 between sets (12-16 ms median, 35-45 ms at the 90th percentile with 16 in flight on a
 2-core machine). Idle slots stay warm for the next run for ``slot_idle`` seconds (a
@@ -89,6 +90,7 @@ from .executor import Executor, ExecutorClosed
 from .ray_connection import ADDRESS_ENV, acquire, code_paths, first_line, release, shared_board
 from .ray_resources import demand, task_options, unsatisfiable
 from .ray_sets import InFlight, Run, Slot, failed_result, lose_attempt
+from .ray_slots import QUEUE, SlotPool, stop_slot
 from .task import DatumResult, TaskSet
 
 __all__ = ["ADDRESS_ENV", "AUTOSCALING_ENV", "RayExecutor"]
@@ -103,7 +105,6 @@ FRUITLESS = 3  # a set's slot dying this many times in a row before it runs a da
 GRACE = 3.0  # how long a worker has to obey a cancel or kill before Ray kills it (s)
 UNSTARTED_GRACE = 0.5  # how long a cancelled set may take to report its start (s)
 SLOT_IDLE = 10.0  # how long an idle slot waits for another set (of any run) before it ends
-QUEUE = 2  # sets a slot may hold: the running one and the next, so it never waits for us
 
 
 class RayExecutor(Executor):
@@ -141,7 +142,6 @@ class RayExecutor(Executor):
             autoscaling = os.environ.get(AUTOSCALING_ENV, "").lower() in ("1", "true", "yes")
         self.autoscaling = autoscaling
         self.connect_timeout = connect_timeout
-        self.slot_idle = slot_idle
         self._id = uuid.uuid4().hex[:12]
         self._seq = itertools.count()
         self._lock = threading.Lock()
@@ -150,7 +150,7 @@ class RayExecutor(Executor):
         self._closed = False
         self._board: Any = None
         self._run_slot: Any = None
-        self._slots: dict[str, Slot] = {}  # warm across runs: see _submit
+        self._slots = SlotPool(self._lock, self._id, slot_idle)  # warm across runs
         self._reap: Any = None
         self._nodes: list[dict[str, Any]] = []
         self._nodes_at = -NODES_TTL
@@ -169,7 +169,8 @@ class RayExecutor(Executor):
         with self._lock:
             self._runs.add(run)
             wanted = sum(r.parallelism for r in self._runs)
-        self._trim_idle(keep=wanted)  # warm slots of earlier runs beyond what runs need
+        if self._board is not None:  # warm slots of earlier runs beyond what runs need
+            self._slots.trim(self._board, keep=wanted)
         it = iter(sets)
         exhausted = False
         try:
@@ -284,18 +285,16 @@ class RayExecutor(Executor):
             if self._closed:
                 return
             self._closed = True
-            refs = [x.ref for x in self._slots.values() if x.sets]
-            idle = [x for x in self._slots.values() if not x.sets]
             for run in self._runs:
                 for s in run.sets.values():
                     s.cancelled = True
             busy = bool(self._runs)
-        for ref in refs:
-            _force_cancel(ref)
+        running, idle = self._slots.split()
+        for slot in running:
+            _force_cancel(slot.ref)
         if self._board is not None:
-            for x in idle:
-                with contextlib.suppress(Exception):
-                    self._board.put.remote(x.key, ("stop",))
+            for slot in idle:
+                stop_slot(self._board, slot)
             release(self, shutdown=not busy)
 
     def _tell(self, s: InFlight, message: tuple[Any, ...]) -> None:
@@ -343,10 +342,8 @@ class RayExecutor(Executor):
         return [failed_result(ts, t.datum_id, why, None) for t in ts.datums]
 
     def _submit(self, s: InFlight) -> None:
-        """Hand ``s`` to a slot: an idle one with the same options, else a new one while
-        the run has fewer than ``parallelism`` slots, else the queue of one of its slots."""
-        slot = self._claim_idle(s) or self._queue_slot(s) or self._new_slot(s)
-        self._assign(s, slot)
+        """Hand ``s`` to the slot :class:`~loxo.execution.ray_slots.SlotPool` picks."""
+        self._assign(s, self._slots.place(s, self._run_slot, self._board))
 
     def _assign(self, s: InFlight, slot: Slot) -> None:
         """Put ``s`` (already in ``slot.sets``) in the slot's mailbox."""
@@ -362,60 +359,11 @@ class RayExecutor(Executor):
         if late:
             _force_cancel(slot.ref)
 
-    def _claim_idle(self, s: InFlight) -> Slot | None:
-        """An idle, live slot with ``s``'s options, now holding ``s``."""
-        while True:
-            with self._lock:
-                idle = (x for x in self._slots.values() if not x.sets)
-                slot = next((x for x in idle if x.options == s.options), None)
-                if slot is None:
-                    return None
-                slot.sets.append(s)
-            ended, _ = ray.wait([slot.ref], timeout=0)
-            if not ended:
-                return slot
-            with self._lock:  # it ended by itself (idle too long): forget it
-                self._slots.pop(slot.key, None)
-
-    def _queue_slot(self, s: InFlight) -> Slot | None:
-        """Once the run has ``parallelism`` slots: the one of them with the shortest queue
-        (below :data:`QUEUE`), now holding ``s`` as well."""
-        with self._lock:
-            mine = [x for x in self._slots.values() if x.sets and x.sets[0].run is s.run]
-            if len(mine) < s.run.parallelism:
-                return None
-            open_ = [x for x in mine if len(x.sets) < QUEUE and x.options == s.options]
-            if not open_:
-                return None
-            slot = min(open_, key=lambda x: len(x.sets))
-            slot.sets.append(s)
-            return slot
-
-    def _new_slot(self, s: InFlight) -> Slot:
-        """Start a slot holding ``s`` (idle slots with other options make room first)."""
-        self._trim_idle(keep=0, unless=s.options)
-        key = f"{self._id}-slot-{next(self._seq)}"
-        ref = self._run_slot.options(
-            **s.options,
-            max_retries=0,
-            retry_exceptions=False,
-            name=f"loxo {s.ts.pipeline} {s.ts.job_id[:12]}",
-        ).remote(self._board, key, self.slot_idle)
-        slot = Slot(key, ref, s.options, sets=[s])
-        with self._lock:
-            self._slots[key] = slot
-        return slot
-
     def _rebalance(self, run: Run) -> None:
         """With nothing left to hand out: move sets queued behind a running one to idle
         slots (those the slot has not taken yet)."""
-        with self._lock:
-            queued = [
-                q for x in self._slots.values() if x.sets and x.sets[0].run is run
-                for q in x.sets[1:]
-            ]  # fmt: skip
-        for s in queued:
-            idle = self._claim_idle(s)
+        for s in self._slots.queued(run):
+            idle = self._slots.claim_idle(s)
             if idle is None:
                 return
             old = s.slot
@@ -431,18 +379,6 @@ class RayExecutor(Executor):
                     idle.sets.remove(s)
             if moved:
                 self._assign(s, idle)
-
-    def _trim_idle(self, keep: int, unless: dict[str, Any] | None = None) -> None:
-        """Stop idle slots beyond ``keep`` slots in all (sparing those with options
-        ``unless``)."""
-        with self._lock:
-            idle = [x for x in self._slots.values() if not x.sets and x.options != unless]
-            stop = idle[: max(0, len(self._slots) - keep)]
-            for x in stop:
-                del self._slots[x.key]
-        for x in stop:
-            with contextlib.suppress(Exception):
-                self._board.put.remote(x.key, ("stop",))
 
     def _unsatisfiable(self, options: dict[str, Any]) -> str | None:
         if self.autoscaling:
@@ -566,8 +502,7 @@ class RayExecutor(Executor):
     def _on_slot_end(self, run: Run, slot: Slot) -> list[DatumResult]:
         """A slot's task ended: by itself (idle, or the board gone) or with its worker. Its
         first set lost its worker; the sets queued behind it never started."""
-        with self._lock:
-            self._slots.pop(slot.key, None)
+        self._slots.forget(slot)
         results: list[DatumResult] = []
         try:
             ray.get(slot.ref)
