@@ -113,6 +113,16 @@ class ExecutorContract:
         ]
         assert r.output_root is None and d.output(r) == {}
 
+    @BOTH_LAYOUTS
+    def test_output_larger_than_a_pipe_is_all_logged(
+        self, executor: Executor, d: Datums, layout: str
+    ) -> None:
+        t = sh("seq 30000; printf 'last, unterminated' >&2")  # 169 kB on stdout
+        [r] = executor.run([d.set(t, [d.simple("d1")])])
+        assert r.state == DatumState.SUCCESS, r.error
+        assert lines(r, "stdout") == [str(i) for i in range(1, 30001)]
+        assert lines(r, "stderr") == ["last, unterminated"]
+
     def test_accept_return_code(self, executor: Executor, d: Datums) -> None:
         t = sh("echo x > /pfs/out/x; exit 3", accept_return_code=(3,))
         [r] = executor.run([d.set(t, [d.simple("d1")])])

@@ -22,6 +22,7 @@ from .builders import (
     Datums,
     by_id,
     lines,
+    live_processes_matching,
     sh,
     wait_for,
     wait_glob,
@@ -80,6 +81,37 @@ class TestLocalExecutor(ExecutorContract):
         )
         assert d.output(rs["d1"])["/d1"].decode() != str(victim)
         assert victim not in executor.worker_pids()
+
+    @pytest.mark.parametrize("layout", ["fallback"], indirect=True)
+    def test_worker_death_under_a_command_charges_its_datum_and_kills_its_group(
+        self, executor: LocalExecutor, d: Datums, tmp_path: Path, layout: str
+    ) -> None:
+        # which datum runs, and its command's process group, the parent reads from the
+        # worker's shared-memory slot: no message tells it
+        script = (
+            'if [ "$PACH_DATUM_ID" = d1 ] && mkdir "$MARK" 2>/dev/null; then '
+            'sleep 30 & echo $! > "$SLEEPER"; wait; fi; echo ok > /pfs/out/$PACH_DATUM_ID'
+        )
+        env = (("MARK", str(tmp_path / "mark")), ("SLEEPER", str(tmp_path / "sleeper")))
+        tasks = [d.simple("d0"), d.simple("d1"), d.simple("d2")]
+        run = Background(executor, [d.set(sh(script, env=env), tasks, datum_tries=2)])
+        sleeper = int(wait_for(tmp_path / "sleeper"))
+        [worker] = executor.worker_pids()
+        os.kill(worker, signal.SIGKILL)
+        run.join(15)
+        rs = by_id(run.results)
+        assert {k: (r.state, r.attempts) for k, r in rs.items()} == {
+            "d0": (DatumState.SUCCESS, 1),
+            "d1": (DatumState.SUCCESS, 2),
+            "d2": (DatumState.SUCCESS, 1),
+        }
+        assert "attempt 1 of 2 failed: worker process died (killed by signal SIGKILL)" in lines(
+            rs["d1"], "system"
+        )
+        end = time.monotonic() + 5  # the command's group died with its worker
+        while sleeper in live_processes_matching("sleep 30"):
+            assert time.monotonic() < end, "the command's process group outlived its worker"
+            time.sleep(0.02)
 
     def test_a_datum_that_always_kills_its_worker_fails(
         self, executor: LocalExecutor, d: Datums

@@ -138,16 +138,18 @@ class TestRayExecutor(ExecutorContract):
     ) -> None:
         # slots A and B; the second quick set waits on A's board behind the slow one until
         # B runs out of work and takes it over
-        slow = d.set(sh("sleep 4"), [d.simple("slow")])
+        slow = d.set(sh("sleep 6"), [d.simple("slow")])
         quick = [d.set(sh("true"), [d.simple(f"q{i}")]) for i in range(3)]
         rs = by_id(executor.run([slow, *quick], parallelism=2))
         assert all(r.state == DatumState.SUCCESS for r in rs.values()), rs
-        assert all(rs[f"q{i}"].finished < rs["slow"].started + 3 for i in range(3)), rs
+        assert all(rs[f"q{i}"].finished < rs["slow"].finished for i in range(3)), rs
 
     def test_cancelling_a_set_queued_behind_another_spares_the_running_one(
         self, executor: RayExecutor, d: Datums, tmp_path: Path
     ) -> None:
-        running = d.set(sh(f"touch {tmp_path}/a-started; sleep 2"), [d.simple("a")], "job-a")
+        # "a" runs long enough that its slot cannot be done with it (and take "b") before
+        # the cancel reaches the board, even on a loaded machine
+        running = d.set(sh(f"touch {tmp_path}/a-started; sleep 6"), [d.simple("a")], "job-a")
         queued = d.set(sh(f"touch {tmp_path}/b-ran"), [d.simple("b")], "job-b")
         run = Background(executor, [running, queued], parallelism=1)
         wait_for_file = tmp_path / "a-started"

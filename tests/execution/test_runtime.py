@@ -120,8 +120,8 @@ def test_output_files_are_collected_sorted(out: Path) -> None:
     (out / "empty").mkdir()
     (out / "link").symlink_to("b")
     found = collect(Layout(str(out.parent), False))
-    assert [p for p, _ in found] == ["/a/c/d", "/b", "/link"]
-    assert dict(found)["/link"] == str(out / "b")
+    assert [p for p, _, _ in found] == ["/a/c/d", "/b", "/link"]
+    assert {p: (source, size) for p, source, size in found}["/link"] == (str(out / "b"), 1)
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,7 @@ def test_output_rules(out: Path, make: object, message: str) -> None:
 def test_sandboxed_absolute_symlinks_resolve_inside_the_datum(out: Path) -> None:
     (out / "real").write_text("x")
     (out / "abs").symlink_to("/pfs/out/real")
-    found = dict(collect(Layout(str(out.parent), True)))
+    found = {p: source for p, source, _ in collect(Layout(str(out.parent), True))}
     assert found["/abs"] == str(out / "real")
 
 

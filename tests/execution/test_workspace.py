@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from loxo.execution import sandbox
+from loxo.execution.environment import remove_tree
 from loxo.execution.local import LocalExecutor
 from loxo.execution.output import INLINE_FILES, parse_root
 from loxo.execution.task import DatumState
@@ -52,6 +54,24 @@ def test_workspace_empties_pfs_between_datums(scratch: Path) -> None:
     assert os.path.isdir("/etc")  # the symlink was removed, not followed
     ws.close()
     assert list(scratch.iterdir()) == []
+
+
+def test_workspace_gives_kept_directories_back_their_mode(scratch: Path) -> None:
+    ws = Workspace()
+    with ws.datum(["in"]) as root:
+        pfs = root / "pfs"
+        mode = stat.S_IMODE((pfs / "out").stat().st_mode)
+        (pfs / "out").chmod(0o500)
+        (pfs / "in").chmod(0o700)
+    with ws.datum(["in"]):
+        assert {stat.S_IMODE((pfs / n).stat().st_mode) for n in ("in", "out")} == {mode}
+    ws.close()
+
+
+def test_removing_a_missing_tree_leaves_the_directory_holding_it_alone(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    remove_tree(tmp_path / "gone")  # as when a workspace's directory was removed under it
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
 
 
 def test_workspace_replaced_when_user_code_moves_pfs(scratch: Path) -> None:

@@ -46,15 +46,27 @@ class DatumControl:
         self._killer: Callable[[], None] | None = None
         self._reason = ""
         self._cancelled = False
-        self.killed = threading.Event()  # set by kill(); waited on by in-process Python calls
+        self._is_killed = False
+        self._killed: threading.Event | None = None  # made when first asked for
+
+    @property
+    def killed(self) -> threading.Event:
+        """Set by kill() (until the next attempt); waited on by in-process Python calls."""
+        with self._lock:
+            if self._killed is None:
+                self._killed = threading.Event()
+                if self._is_killed:
+                    self._killed.set()
+            return self._killed
 
     # --- used by executors ---------------------------------------------------------------
 
     def kill(self, reason: str = RESTARTED) -> None:
         """Fail the running attempt with ``reason``, killing its process group."""
         with self._lock:
-            self._reason = reason
-            self.killed.set()
+            self._reason, self._is_killed = reason, True
+            if self._killed is not None:
+                self._killed.set()
             self._kill_process()
 
     def cancel(self) -> None:
@@ -73,8 +85,9 @@ class DatumControl:
         """Forget a kill request aimed at an earlier attempt (unless cancelled)."""
         with self._lock:
             if not self._cancelled:
-                self._reason = ""
-                self.killed.clear()
+                self._reason, self._is_killed = "", False
+                if self._killed is not None:
+                    self._killed.clear()
 
     def take_reason(self) -> str:
         """Why the current attempt was killed ("" if it was not)."""

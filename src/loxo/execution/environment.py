@@ -60,11 +60,14 @@ def scratch_dir() -> Iterator[Path]:
 
 
 def remove_tree(path: Path) -> None:
-    """``rm -rf``, also through directories user code made read-only."""
+    """``rm -rf``, also through directories user code made read-only (inside ``path``:
+    the directory holding ``path`` is never touched, and a missing ``path`` is no error)."""
+    top = os.fspath(path)
 
     def retry(func: Callable[..., Any], p: str, *_: object) -> None:
         with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(p), stat.S_IRWXU)
+            if os.fspath(p) != top:
+                os.chmod(os.path.dirname(p), stat.S_IRWXU)
             if os.path.isdir(p) and not os.path.islink(p):
                 os.chmod(p, stat.S_IRWXU)
             func(p)

@@ -262,27 +262,21 @@ class LocalExecutor(Executor):
             w.ready = True
         if sj is None:
             return
-        if kind == "datum":
-            w.start_datum(msg[1], sj.resumes.get(msg[1]))
-            w.python = bool(sj.ts.transform.python)  # until it says otherwise
-        elif kind == "attempt":
-            _, _, w.attempt, w.python, timeout, w.logs = msg
-            if w.python and timeout is not None:
+        if kind == "attempt":
+            _, w.attempt_of, w.attempt, python, timeout, w.logs = msg
+            w.returned = None
+            if python and timeout is not None:
                 w.timeout, w.deadline = timeout, time.monotonic() + timeout
         elif kind == "attempt_end":
-            w.python, w.deadline = False, None
-        elif kind == "pgid":
-            w.pgid = msg[1]
+            w.returned, w.deadline = msg[1], None
         elif kind == "results":
             results: list[DatumResult] = msg[1]
             for result in results:
-                if w.datum == result.datum_id:  # else a grouped result of an earlier datum
-                    w.start_datum(None, None)
                 sj.done.add(result.datum_id)
             if not sj.cancelled:
                 sj.run.results.put(results)
         elif kind == "done":
-            w.sj = None
+            w.assign(None)
             sj.finish()
 
     def _submit(self, sj: SetJob) -> None:
@@ -306,8 +300,7 @@ class LocalExecutor(Executor):
                     continue
                 self._workers.append(w)
             sj = self._queue.popleft()
-            w.sj, w.seq = sj, next(self._seq)
-            w.start_datum(None, None)
+            w.assign(sj, next(self._seq))
             try:
                 w.conn.send(("set", w.seq, sj.ts, sj.resumes))
             except OSError:
@@ -343,8 +336,9 @@ class LocalExecutor(Executor):
         if w not in self._workers:
             return
         self._workers.remove(w)
-        if w.pgid is not None:
-            kill_group(w.pgid)
+        pgid = w.slot.pgid()
+        if pgid is not None:
+            kill_group(pgid)
         w.proc.join(5)
         code = w.proc.exitcode
         for c in (w.conn, w.ctrl):
@@ -360,9 +354,10 @@ class LocalExecutor(Executor):
         if sj.cancelled:
             sj.finish()
             return
-        if w.datum is not None and w.datum not in sj.done:
+        datum = w.datum()
+        if datum is not None:
             why = reason or f"worker process died ({describe_exit(code or 0) or 'exited'})"
-            final = lose_attempt(sj, w, why)
+            final = lose_attempt(sj, w, datum, why)
             if final is not None:
                 sj.run.results.put(final)
         remaining = tuple(t for t in sj.ts.datums if t.datum_id not in sj.done)
@@ -382,8 +377,8 @@ class LocalExecutor(Executor):
 
     def _restart(self, job_id: str, datum_id: str) -> bool:
         for w in self._workers:
-            if w.sj is not None and w.sj.ts.job_id == job_id and w.datum == datum_id:
-                if w.python:
+            if w.sj is not None and w.sj.ts.job_id == job_id and w.datum() == datum_id:
+                if w.python():
                     self._kill(w, RESTARTED)
                 else:
                     with contextlib.suppress(OSError):
@@ -411,7 +406,7 @@ class LocalExecutor(Executor):
                 continue
             sj.cancelled = True
             sj.finish()
-            if w.python:
+            if w.python():
                 self._kill(w, CANCELLED)
             else:
                 with contextlib.suppress(OSError):

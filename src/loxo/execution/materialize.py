@@ -21,6 +21,8 @@ from loxo.storage.objectstore import ObjectStore
 
 from .task import DatumInput
 
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+
 
 def input_dir(pfs: Path, name: str) -> Path:
     """``<pfs>/<name>``, refusing names that are not one plain path component."""
@@ -44,26 +46,40 @@ def _local_path(pfs: str, name: str, path: str) -> str:
     return root if canonical == "/" else root + canonical
 
 
-def materialize(store: ObjectStore, inputs: Iterable[DatumInput], pfs: Path | str) -> int:
+def materialize(
+    store: ObjectStore,
+    inputs: Iterable[DatumInput],
+    pfs: Path | str,
+    *,
+    made: Iterable[str] = (),
+) -> int:
     """Write every input file under ``pfs``; return the number of content bytes read.
-    (Plain strings, not ``Path``: this runs for every datum, and most datums are small.)"""
+    ``made`` names directories known to exist (a workspace's input directories). (Plain
+    strings and descriptors, not ``Path`` nor file objects: this runs for every datum, and
+    most datums are small.)"""
     reader = BlobReader(store)
     total = 0
     root = str(pfs)
-    made: set[str] = set()  # directories known to exist
+    known = set(made)  # directories known to exist, and the files written
     for inp in inputs:
         for f in inp.files:
             dest = _local_path(root, inp.name, f.path)
             parent = dest.rpartition("/")[0]
-            if parent not in made:
+            if parent not in known:
                 os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            with open(dest, "wb") as out:
+                known.add(parent)
+            fd = os.open(dest, _CREATE, 0o666)
+            try:
                 if not inp.empty_files:
                     for chunk in reader.iter_chunks(f.refs):
-                        out.write(chunk)
+                        view = memoryview(chunk)
+                        while view:
+                            view = view[os.write(fd, view) :]
                         total += len(chunk)
+            finally:
+                os.close(fd)
+            known.add(dest)
         matched = _local_path(root, inp.name, inp.path)
-        if matched not in made and not os.path.lexists(matched):
+        if matched not in known and not os.path.lexists(matched):
             os.makedirs(matched, exist_ok=True)
     return total

@@ -57,12 +57,15 @@ class Uploaded:
     bytes: int
 
 
-def collect(layout: Layout) -> list[tuple[str, str]]:
-    """``(pfs path, host file)`` for every output file, sorted by path."""
+Found = tuple[str, str, int]  # (pfs path, host file, size) of one output file
+
+
+def collect(layout: Layout) -> list[Found]:
+    """``(pfs path, host file, size)`` for every output file, sorted by path."""
     out = f"{layout.host_pfs}/out"
     if not stat.S_ISDIR(os.lstat(out).st_mode):
         raise OutputError("/pfs/out is not a directory (user code replaced it)")
-    found: list[tuple[str, str]] = []
+    found: list[Found] = []
     _Walk(layout, out).walk(out, "", found)
     found.sort(key=lambda item: item[0])
     return found
@@ -82,7 +85,7 @@ class _Walk:
             self._real_out = os.path.realpath(self.out)
         return self._real_out
 
-    def walk(self, directory: str, rel: str, found: list[tuple[str, str]]) -> None:
+    def walk(self, directory: str, rel: str, found: list[Found]) -> None:
         with os.scandir(directory) as it:
             entries = sorted(it, key=lambda e: e.name)
         for entry in entries:
@@ -93,19 +96,20 @@ class _Walk:
                 self.walk(entry.path, name, found)
                 continue
             if stat.S_ISLNK(st.st_mode):
-                source = self.resolve_link(entry.path, shown)
+                source, size = self.resolve_link(entry.path, shown)
             elif stat.S_ISREG(st.st_mode):
-                source = entry.path
+                source, size = entry.path, st.st_size
             else:
                 raise OutputError(f"{shown} is not a regular file, directory or symlink")
             try:
                 path = normalize_path(name, allow_root=False)
             except InvalidArgumentError as e:
                 raise OutputError(f"output file {shown} has an invalid name: {e}") from e
-            found.append((path, source))
+            found.append((path, source, size))
 
-    def resolve_link(self, link: str, shown: str) -> str:
-        """The regular file inside ``/pfs/out`` that the symlink ``link`` leads to."""
+    def resolve_link(self, link: str, shown: str) -> tuple[str, int]:
+        """The regular file inside ``/pfs/out`` that the symlink ``link`` leads to, and
+        its size."""
         current, real_out = link, self.real_out
         for _ in range(MAX_SYMLINK_HOPS):
             target = self.layout.to_host(os.readlink(current))
@@ -124,7 +128,7 @@ class _Walk:
             raise OutputError(f"symlink {shown} is dangling") from None
         if not stat.S_ISREG(st.st_mode):
             raise OutputError(f"symlink {shown} must point to a regular file inside /pfs/out")
-        return current
+        return current, st.st_size
 
 
 def _inside(path: str, directory: str) -> bool:
@@ -133,7 +137,7 @@ def _inside(path: str, directory: str) -> bool:
 
 def upload(
     store: ObjectStore,
-    files: list[tuple[str, str]],
+    files: list[Found],
     *,
     sync: bool = True,
     pack: PackGroup | None = None,
@@ -144,16 +148,15 @@ def upload(
     before it reports the result."""
     if not files:
         return Uploaded(None, 0, 0)
-    if pack is not None and _small(files):
+    if pack is not None and len(files) <= INLINE_FILES and sum(f[2] for f in files) <= SMALL_BYTES:
         entries = []
-        for path, source in files:
-            with open(source, "rb") as f:
-                refs, size, h = pack.add(f)
+        for path, source, size in files:
+            refs, size, h = pack.add(_read_small(source, size))
             entries.append(FileEntry(path, size, h, tuple(refs)))
         return Uploaded(inline_root(entries), len(entries), sum(e.size for e in entries))
     writer = BlobWriter(store, MemoryChunkIndex())
     pending: list[tuple[str, PendingFile]] = []
-    for path, source in files:
+    for path, source, _ in files:
         with open(source, "rb") as f:
             pending.append((path, writer.add(f)))
     writer.flush()
@@ -172,15 +175,20 @@ def upload(
     return Uploaded(described, len(entries), sum(e.size for e in entries))
 
 
-def _small(files: list[tuple[str, str]]) -> bool:
-    if len(files) > INLINE_FILES:
-        return False
-    total = 0
-    for _, source in files:
-        total += os.stat(source).st_size
-        if total > SMALL_BYTES:
-            return False
-    return True
+def _read_small(source: str, size: int) -> bytes:
+    """The content of a small file of ``size`` bytes when collected (it may have changed
+    since: read to its end)."""
+    fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.read(fd, size + 1)
+        if len(data) <= size:  # a short read of a regular file: its end
+            return data
+        parts = [data]
+        while part := os.read(fd, 1 << 16):
+            parts.append(part)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
 
 
 def inline_root(entries: Sequence[FileEntry]) -> list[object]:

@@ -18,13 +18,14 @@ its outbox thread takes.
 
 from __future__ import annotations
 
+import io
 import threading
 import uuid
-from typing import BinaryIO
+from collections.abc import Iterable
 
 from loxo.storage import codec
 from loxo.storage.blobs import PACK_PREFIX, DataRef
-from loxo.storage.chunking import chunk_stream
+from loxo.storage.chunking import MIN_SIZE, chunk_stream
 from loxo.storage.hashing import hash_bytes, hash_of_hashes
 
 __all__ = ["SMALL_BYTES", "PackGroup"]
@@ -45,15 +46,17 @@ class PackGroup:
         self._size = 0
         self._refs: dict[str, DataRef] = {}
 
-    def add(self, stream: BinaryIO) -> tuple[list[DataRef], int, str]:
-        """Chunk ``stream`` into the pack: its refs, size and content hash."""
+    def add(self, data: bytes) -> tuple[list[DataRef], int, str]:
+        """Chunk the content of a small file into the pack: its refs, size and hash."""
+        if len(data) <= MIN_SIZE:  # one chunk (none if empty), as chunk_stream cuts it
+            chunks: Iterable[bytes | memoryview] = (data,) if data else ()
+        else:
+            chunks = chunk_stream(io.BytesIO(data))
         hashes: list[str] = []
         refs: list[DataRef] = []
-        size = 0
-        for chunk in chunk_stream(stream):
+        for chunk in chunks:
             h = hash_bytes(chunk)
             hashes.append(h)
-            size += len(chunk)
             with self._lock:
                 ref = self._refs.get(h)
                 if ref is None:
@@ -63,7 +66,7 @@ class PackGroup:
                     self._size += len(stored)
                     self._refs[h] = ref
             refs.append(ref)
-        return refs, size, hash_of_hashes(hashes)
+        return refs, len(data), hash_of_hashes(hashes)
 
     def take(self) -> tuple[str, bytes] | None:
         """The pack so far as ``(key, bytes)`` (None if empty); later adds start another."""

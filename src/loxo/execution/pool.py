@@ -22,7 +22,8 @@ from loxo.errors import InvalidArgumentError, PreconditionError
 
 from . import worker as worker_module
 from .runtime import Resume
-from .task import DatumResult, DatumState, LogLine, TaskSet
+from .task import DatumResult, DatumState, DatumTask, LogLine, TaskSet
+from .worker_slot import WorkerSlot
 
 SET_DONE = object()  # in a run's queue: one of its sets is finished
 
@@ -67,28 +68,60 @@ class SetJob:
 
 @dataclass(eq=False)
 class WorkerHandle:
-    """A worker process as the dispatcher sees it, with what it last reported."""
+    """A worker process as the dispatcher sees it: its set, and what it said of attempts.
+
+    Which datum it runs is in its :class:`~loxo.execution.worker_slot.WorkerSlot`, read at
+    need (:meth:`datum`); it sends messages only about attempts the parent cannot infer
+    (a datum's first attempt here is the one after its resume's, with the resume's logs)."""
 
     proc: BaseProcess
     conn: Connection
     ctrl: Connection
+    slot: WorkerSlot
     sj: SetJob | None = None
     seq: int = -1
-    datum: str | None = None
+    sent: tuple[DatumTask, ...] = ()  # the datums of the set as sent (the slot indexes them)
+    attempt_of: str | None = None  # the datum the last "attempt" message was about
     attempt: int = 0
-    python: bool = False  # a Python call may be running (only killing the worker stops it)
+    logs: list[LogLine] = field(default_factory=list)
+    returned: str | None = None  # the datum whose Python call has returned ("attempt_end")
     deadline: float | None = None
     timeout: float = 0.0
-    pgid: int | None = None
-    logs: list[LogLine] = field(default_factory=list)
     ready: bool = False
 
-    def start_datum(self, datum_id: str | None, resume: Resume | None) -> None:
-        """``datum_id`` starts (None: none runs); until the worker says otherwise, it is at
-        its first attempt here, with the logs it was resumed with."""
-        self.datum, self.python, self.deadline, self.pgid = datum_id, False, None, None
-        self.attempt = resume.attempts + 1 if resume else 1
-        self.logs = list(resume.logs) if resume else []
+    def assign(self, sj: SetJob | None, seq: int = -1) -> None:
+        """``sj`` is sent to this worker as set ``seq`` (None: the worker is idle)."""
+        self.sj, self.seq = sj, seq
+        self.sent = sj.ts.datums if sj is not None else ()
+        self.attempt_of = self.returned = None
+        self.deadline = None
+
+    def datum(self) -> str | None:
+        """The datum of its set that it runs now, as far as the parent knows (None once
+        that datum's result has arrived)."""
+        if self.sj is None:
+            return None
+        index = self.slot.datum_index(self.seq)
+        if index is None or index >= len(self.sent):
+            return None
+        datum_id = self.sent[index].datum_id
+        return None if datum_id in self.sj.done else datum_id
+
+    def python(self) -> bool:
+        """Whether a Python call may be running (only killing the worker stops it): from
+        the start of each datum of a Python set until its call returned."""
+        if self.sj is None or not self.sj.ts.transform.python:
+            return False
+        datum = self.datum()
+        return datum is not None and datum != self.returned
+
+    def attempt_logs(self, datum_id: str) -> tuple[int, list[LogLine]]:
+        """The attempt ``datum_id`` is at here, and its logs before that attempt."""
+        if datum_id == self.attempt_of:
+            return self.attempt, self.logs
+        assert self.sj is not None
+        resume = self.sj.resumes.get(datum_id)
+        return (resume.attempts + 1, list(resume.logs)) if resume else (1, [])
 
 
 def mp_context(start_method: str | None) -> Any:
@@ -111,41 +144,42 @@ def start_worker(ctx: Any) -> WorkerHandle:
     conn, child_conn = ctx.Pipe(duplex=True)
     ctrl_r, ctrl_w = ctx.Pipe(duplex=False)
     setup = worker_module.WorkerSetup(dict(os.environ), list(sys.path), os.getcwd())
+    slot = WorkerSlot(ctx)
     proc = ctx.Process(
         target=worker_module.main,
-        args=(child_conn, ctrl_r, setup),
+        args=(child_conn, ctrl_r, slot, setup),
         name="loxo-worker",
         daemon=True,
     )
     proc.start()
     child_conn.close()
     ctrl_r.close()
-    return WorkerHandle(proc, conn, ctrl_w)
+    return WorkerHandle(proc, conn, ctrl_w, slot)
 
 
-def lose_attempt(sj: SetJob, w: WorkerHandle, why: str) -> DatumResult | None:
-    """The running attempt of ``w.datum`` died with its worker: it counts as failed.
+def lose_attempt(sj: SetJob, w: WorkerHandle, datum_id: str, why: str) -> DatumResult | None:
+    """The running attempt of ``datum_id`` died with its worker ``w``: it counts as failed.
 
     Returns the datum's final FAILED result when no attempt is left (nor an ``err_cmd``
     worth another try); otherwise records where it stands in ``sj.resumes``.
     """
-    assert w.datum is not None
     tries = max(1, sj.ts.datum_tries)
-    prior = sj.resumes[w.datum].attempts if w.datum in sj.resumes else 0
-    attempts = max(w.attempt, prior + 1)
-    deaths = sj.deaths[w.datum] = sj.deaths.get(w.datum, 0) + 1
+    prior = sj.resumes[datum_id].attempts if datum_id in sj.resumes else 0
+    attempt, prior_logs = w.attempt_logs(datum_id)
+    attempts = max(attempt, prior + 1)
+    deaths = sj.deaths[datum_id] = sj.deaths.get(datum_id, 0) + 1
     logs = [
-        *w.logs,
+        *prior_logs,
         LogLine(time.time(), "system", f"attempt {attempts} of {tries} failed: {why}"),
     ]
     if attempts < tries or (sj.ts.transform.err_cmd and deaths <= tries):
-        sj.resumes[w.datum] = Resume(attempts, why, tuple(logs))
+        sj.resumes[datum_id] = Resume(attempts, why, tuple(logs))
         return None
     now = time.time()
-    sj.done.add(w.datum)
+    sj.done.add(datum_id)
     return DatumResult(
         sj.ts.job_id,
-        w.datum,
+        datum_id,
         DatumState.FAILED,
         attempts=attempts,
         started=now,

@@ -25,7 +25,7 @@ import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 from .control import DatumControl, kill_group
 from .logs import LogCollector
@@ -104,12 +104,7 @@ def user_env(user: str) -> dict[str, str]:
 
 
 class _Process(Protocol):
-    """What :func:`run_command` needs of a started command."""
-
-    stdin: IO[bytes] | None
-    stdout: IO[bytes] | None
-    stderr: IO[bytes] | None
-    returncode: int | None
+    """What :func:`run_command` needs of a started command (``Popen`` or the agent's)."""
 
     def poll(self) -> int | None: ...
 
@@ -132,45 +127,52 @@ def run_command(
     """Run one attempt of ``argv``; with ``session``, in that sandbox (``cwd`` as it sees
     it, ``user`` must be empty)."""
     start = time.monotonic()
+    if session is None and cwd is not None and not os.path.isdir(cwd):
+        raise CommandError(f"working directory {cwd!r} does not exist")
+    options = user_options(user) if session is None else {}
+    pipes = _Pipes(stdin, logs)
     proc: _Process
     exit_fd: int | None
-    if session is not None:
-        try:
-            agent = session.start(argv, env, cwd or "/", stdin=stdin is not None)
-        except OSError as e:
-            raise CommandError(f"cannot run {argv[0]!r}: {e.strerror or e}") from e
-        proc, exit_fd, kill = agent, agent.exit_fd(), agent.kill
-        control.process_started(None, kill)
-    else:
-        if cwd is not None and not os.path.isdir(cwd):
-            raise CommandError(f"working directory {cwd!r} does not exist")
-        try:
+    try:
+        if session is not None:
+            agent = session.start(argv, env, cwd or "/", pipes.child)
+            proc, exit_fd, kill = agent, session.exit_fd(), agent.kill
+            control.process_started(None, kill)
+        else:
+            in_fd = pipes.child[0]
             popen = subprocess.Popen(
                 argv,
-                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stdin=in_fd if in_fd >= 0 else subprocess.DEVNULL,
+                stdout=pipes.child[1],
+                stderr=pipes.child[2],
                 env=dict(env),
                 cwd=cwd,
                 start_new_session=True,
-                **user_options(user),
+                **options,
             )
-        except OSError as e:
+            proc, exit_fd = popen, _pidfd(popen.pid)
+            kill = functools.partial(kill_group, popen.pid)
+            control.process_started(popen.pid)
+    except BaseException as e:
+        pipes.close()
+        if isinstance(e, OSError):
             raise CommandError(f"cannot run {argv[0]!r}: {e.strerror or e}") from e
-        proc, exit_fd, kill = popen, _pidfd(popen.pid), functools.partial(kill_group, popen.pid)
-        control.process_started(popen.pid)
-    timed_out = False
+        raise
+    pipes.close_child()
+    exited = False
     try:
         deadline = None if timeout is None else start + timeout
-        timed_out = _pump(proc, exit_fd, stdin, logs, deadline)
+        exited = pipes.pump(proc, exit_fd, deadline)
     finally:
         # leader exited (or timed out): nothing of the group may outlive it (the agent
-        # kills everything before it reports an exit)
-        if session is None or proc.poll() is None:
+        # kills everything before it reports an exit, which ``exited`` says is waiting)
+        if session is None or not (exited or proc.poll() is not None):
             kill()
         if session is None and exit_fd is not None:
             os.close(exit_fd)
-        _drain(proc, logs)
+        # the agent answers once every process of the sandbox is dead, and closes its
+        # copies of the pipes only after that: then they hold all there is, at once
+        pipes.drain(wait=not (session is not None and exited and agent.answered()))
         control.process_finished()
         proc.wait()
     seconds = time.monotonic() - start
@@ -179,7 +181,7 @@ def run_command(
     reason = control.take_reason()
     if reason:
         return CommandOutcome(False, reason, seconds)
-    if timed_out:
+    if not exited:
         return CommandOutcome(False, f"timed out after {timeout:g}s", seconds)
     code = proc.wait()
     if code == 0 or code in accept:
@@ -197,98 +199,118 @@ def describe_exit(code: int) -> str:
     return f"exit code {code}"
 
 
-def _pump(
-    proc: _Process,
-    exit_fd: int | None,
-    stdin: bytes | None,
-    logs: LogCollector,
-    deadline: float | None,
-) -> bool:
-    """Move bytes until the leader exits (``exit_fd`` readable, else polled); True if
-    ``deadline`` passed first. (``select.poll``, not ``selectors``: this runs once per
-    datum, and small datums are many.)"""
-    assert proc.stdout is not None and proc.stderr is not None
-    poller = select.poll()
-    names = {proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr"}
-    for fd in names:
-        poller.register(fd, select.POLLIN)
-    pending = memoryview(stdin or b"")
-    in_fd = -1
-    if proc.stdin is not None:
-        in_fd = proc.stdin.fileno()
-        os.set_blocking(in_fd, False)
-        poller.register(in_fd, select.POLLOUT)
-    if exit_fd is not None:
-        poller.register(exit_fd, select.POLLIN)
-    try:
-        while True:
-            wait = None if exit_fd is not None else POLL_SECONDS
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
+class _Pipes:
+    """The command's stdin, stdout and stderr: our ends (plain descriptors, no file
+    objects) and the child's, which :meth:`close_child` closes once it has them."""
+
+    def __init__(self, stdin: bytes | None, logs: LogCollector) -> None:
+        self.logs = logs
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        in_r, self.in_w = os.pipe() if stdin is not None else (-1, -1)
+        self.child = (in_r, out_w, err_w)  # stdin -1: none (/dev/null)
+        self.names = {out_r: "stdout", err_r: "stderr"}  # ours, open until end of file
+        self.pending = memoryview(stdin or b"")
+
+    def close_child(self) -> None:
+        for fd in self.child:
+            if fd >= 0:
+                os.close(fd)
+        self.child = (-1, -1, -1)
+
+    def close(self) -> None:
+        """Close every descriptor still open (recording unterminated last lines)."""
+        self.close_child()
+        self._close_stdin()
+        for fd, name in self.names.items():
+            os.close(fd)
+            self.logs.close_stream(name)
+        self.names = {}
+
+    def pump(self, proc: _Process, exit_fd: int | None, deadline: float | None) -> bool:
+        """Move bytes until the leader exits (``exit_fd`` readable, else polled): True;
+        False if ``deadline`` passed first. (``select.poll``, not ``selectors``: this runs
+        once per datum, and small datums are many.)"""
+        poller = select.poll()
+        for fd in self.names:
+            poller.register(fd, select.POLLIN)
+        if self.in_w >= 0:
+            os.set_blocking(self.in_w, False)
+            poller.register(self.in_w, select.POLLOUT)
+        if exit_fd is not None:
+            poller.register(exit_fd, select.POLLIN)
+        try:
+            while True:
+                wait = None if exit_fd is not None else POLL_SECONDS
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    wait = left if wait is None else min(wait, left)
+                exited = False
+                for fd, _ in poller.poll(None if wait is None else wait * 1000):
+                    if fd == exit_fd:
+                        exited = True
+                    elif fd == self.in_w:
+                        if not self._feed():
+                            poller.unregister(fd)
+                    elif not self._read(fd):
+                        poller.unregister(fd)
+                if exited or (exit_fd is None and proc.poll() is not None):
                     return True
-                wait = left if wait is None else min(wait, left)
-            for fd, _ in poller.poll(None if wait is None else wait * 1000):
-                if fd == exit_fd:
-                    return False
-                if fd == in_fd:
-                    pending = _feed(proc, pending)
-                    if not pending:
-                        poller.unregister(in_fd)
-                elif not _read_into(fd, names[fd], logs):
-                    poller.unregister(fd)
-            if exit_fd is None and proc.poll() is not None:
-                return False
-    finally:
-        if proc.stdin is not None and not proc.stdin.closed:
-            with contextlib.suppress(OSError):
-                proc.stdin.close()
+        finally:
+            self._close_stdin()
 
+    def drain(self, *, wait: bool = True) -> None:
+        """Read what the group left in the pipes, up to end of file or ``DRAIN_SECONDS``
+        (without ``wait``: only what they hold now); then close them."""
+        try:
+            poller = select.poll()
+            for fd in self.names:
+                poller.register(fd, select.POLLIN)
+            end = time.monotonic() + (DRAIN_SECONDS if wait else 0.0)
+            while self.names:
+                left = max(0.0, end - time.monotonic())
+                ready = poller.poll(left * 1000)
+                if not ready and (not wait or left == 0.0):
+                    return
+                for fd, _ in ready:
+                    if not self._read(fd):
+                        poller.unregister(fd)
+        finally:
+            self.close()
 
-def _read_into(fd: int, stream: str, logs: LogCollector) -> bool:
-    """Read what ``fd`` has into ``logs``; False at end of file."""
-    data = os.read(fd, 65536)
-    if data:
-        logs.feed(stream, data)
-        return True
-    return False
+    def _read(self, fd: int) -> bool:
+        """Read what ``fd`` has into the logs; False (and closed) at end of file."""
+        data = os.read(fd, 65536)
+        name = self.names[fd]
+        if data:
+            self.logs.feed(name, data)
+            return True
+        os.close(fd)
+        del self.names[fd]
+        self.logs.close_stream(name)
+        return False
 
+    def _feed(self) -> bool:
+        """Write more of the pending stdin; False (and closed) once all is written or the
+        command stopped reading."""
+        try:
+            if self.pending:
+                self.pending = self.pending[os.write(self.in_w, self.pending[:65536]) :]
+        except BlockingIOError:
+            return True
+        except BrokenPipeError:
+            self.pending = self.pending[len(self.pending) :]
+        if self.pending:
+            return True
+        self._close_stdin()
+        return False
 
-def _feed(proc: _Process, pending: memoryview) -> memoryview:
-    """Write more of ``pending`` to the command's stdin; closes it when all is written
-    (or the command stopped reading)."""
-    assert proc.stdin is not None
-    try:
-        if pending:
-            pending = pending[os.write(proc.stdin.fileno(), pending[:65536]) :]
-    except BlockingIOError:
-        return pending
-    except BrokenPipeError:
-        pending = pending[len(pending) :]
-    if not pending:
-        proc.stdin.close()
-    return pending
-
-
-def _drain(proc: _Process, logs: LogCollector) -> None:
-    """Read what the group left in the pipes, up to EOF or ``DRAIN_SECONDS``."""
-    streams = {"stdout": proc.stdout, "stderr": proc.stderr}
-    poller = select.poll()
-    names = {f.fileno(): name for name, f in streams.items() if f is not None}
-    for fd in names:
-        poller.register(fd, select.POLLIN)
-    end = time.monotonic() + DRAIN_SECONDS
-    try:
-        while names and (left := end - time.monotonic()) > 0:
-            for fd, _ in poller.poll(left * 1000):
-                if not _read_into(fd, names[fd], logs):
-                    poller.unregister(fd)
-                    del names[fd]
-    finally:
-        for name, f in streams.items():
-            logs.close_stream(name)
-            if f is not None:
-                f.close()
+    def _close_stdin(self) -> None:
+        if self.in_w >= 0:
+            os.close(self.in_w)
+            self.in_w = -1
 
 
 def _pidfd(pid: int) -> int | None:

@@ -20,6 +20,7 @@ discarded). An executor can interrupt attempts through a
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import threading
@@ -60,7 +61,12 @@ class Resume:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return _worker_name(os.getpid())
+
+
+@functools.cache
+def _worker_name(pid: int) -> str:
+    return f"{socket.gethostname()}:{pid}"
 
 
 def store_for(url: str) -> ObjectStore:
@@ -145,12 +151,12 @@ class _DatumRun:
         else:
             scratch_cm = scratch_dir()
         with scratch_cm as scratch:
-            pfs = scratch / "pfs"
+            pfs = f"{scratch}/pfs"
             if self.workspace is None:
-                (pfs / "out").mkdir(parents=True)
+                os.makedirs(f"{pfs}/out")
             self.out_fresh = True
             sandboxed = not self.ts.transform.python and use_sandbox()
-            self.layout = Layout(str(pfs), sandboxed)
+            self.layout = Layout(pfs, sandboxed)
             self.env = pipeline_env(self.ts, self.task, self.layout)
             while self.attempts < self.tries and not self.control.cancelled:
                 self.attempts += 1
@@ -182,9 +188,11 @@ class _DatumRun:
             if not self.materialized:
                 t0 = time.monotonic()
                 store = store_for(self.ts.store_url)
-                self.result.download_bytes = materialize(
-                    store, self.task.inputs, self.layout.host_pfs
-                )
+                pfs = self.layout.host_pfs
+                made: tuple[str, ...] = ()
+                if self.workspace is not None:  # it made the input directories
+                    made = tuple(f"{pfs}/{i.name}" for i in self.task.inputs)
+                self.result.download_bytes = materialize(store, self.task.inputs, pfs, made=made)
                 self.result.download_seconds += time.monotonic() - t0
                 self.materialized = True
             ok, error = self._user_code(n)
@@ -203,7 +211,7 @@ class _DatumRun:
 
     def _user_code(self, n: int) -> tuple[bool, str]:
         t = self.ts.transform
-        out = Path(self.layout.host_pfs, "out")
+        out = f"{self.layout.host_pfs}/out"
         if t.python:
             if t.user:
                 raise CommandError("transform.user applies to commands, not Python transforms")
@@ -223,22 +231,22 @@ class _DatumRun:
             return called.ok, called.error
         owner = _owner(t.user)
         if owner is not None:  # let the user reach /pfs (mkdtemp made it private)
-            os.chmod(out.parent.parent, 0o755)
-            os.chmod(out.parent, 0o755)
-            check_reachable(str(out), t.user)
+            os.chmod(os.path.dirname(self.layout.host_pfs), 0o755)
+            os.chmod(self.layout.host_pfs, 0o755)
+            check_reachable(out, t.user)
         self._reset_out(out, owner)
         self.control.on_attempt(n, None, self.logs.snapshot())
         ok, error = self._command(t.cmd, t.stdin, t.accept_return_code)
         return ok, error
 
-    def _reset_out(self, out: Path, owner: tuple[int, int] | None) -> None:
+    def _reset_out(self, out: str, owner: tuple[int, int] | None) -> None:
         """An empty ``/pfs/out`` for this attempt (kept as made for the first one)."""
         if self.out_fresh:
             self.out_fresh = False
             if owner is not None:
                 os.chown(out, *owner)
             return
-        reset_dir(out, owner)
+        reset_dir(Path(out), owner)
 
     def _recover(self) -> bool:
         self.control.begin_attempt()

@@ -4,16 +4,19 @@ Run by :mod:`~loxo.execution.sandbox_session` as ``python -I -S sandbox_agent.py
 bubblewrap, as the only child of the sandbox's PID-namespace init. ``FD`` is a
 ``SOCK_SEQPACKET`` socket to the worker. One command at a time:
 
-- the worker sends ``{"argv", "env", "cwd"}`` (JSON) with the command's stdin, stdout and
-  stderr as ``SCM_RIGHTS`` file descriptors; the agent starts it in a new session, or
-  answers ``{"error": text}`` at once if it could not start (no answer on success: one
-  message each way per command);
+- the worker sends ``{"argv", "env", "unset", "cwd"}`` (JSON) with the command's stdin,
+  stdout and stderr as ``SCM_RIGHTS`` file descriptors; the agent starts it in a new
+  session, or answers ``{"error": text}`` at once if it could not start (no answer on
+  success: one message each way per command). The command's environment is the previous
+  command's (empty before the first) with the variables of ``env`` set and those named in
+  ``unset`` removed: most of it is the same for every datum, and is sent once;
 - ``{"kill": true}`` at any time kills the running command's processes;
 - when the command's leader exits, the agent SIGKILLs **every other process of the
   sandbox** (``kill(-1)``: all but the namespace init and the agent itself) and waits until
   none is left, then answers ``{"exit": code}`` (negative: killed by that signal). So no
   process of a datum, in whatever group or session, outlives it to see the next datum's
-  ``/pfs``;
+  ``/pfs``. The agent closes its copies of the command's descriptors only after it has
+  answered: once the worker has the answer, the pipes hold all the command wrote;
 - end of file on the socket (the worker closed it or died): kill everything and exit.
 
 The agent makes itself undumpable (``PR_SET_DUMPABLE`` 0) so user code running as the same
@@ -34,6 +37,7 @@ import time
 from typing import Any
 
 MAX_MESSAGE = 1 << 20
+_FDS_SPACE = socket.CMSG_SPACE(3 * array.array("i").itemsize)
 
 
 def _undumpable() -> None:
@@ -45,20 +49,28 @@ def _undumpable() -> None:
         pass
 
 
-def _recv(sock: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
-    fds = array.array("i")
-    space = socket.CMSG_SPACE(3 * fds.itemsize)
-    data, ancdata, _, _ = sock.recvmsg(MAX_MESSAGE, space, socket.MSG_CMSG_CLOEXEC)
-    for level, kind, payload in ancdata:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
-    if not data:
-        return None, list(fds)
-    return json.loads(data), list(fds)
+class _Channel:
+    """The socket to the worker, read into one buffer (no allocation per message)."""
 
+    def __init__(self, fd: int) -> None:
+        self.sock = socket.socket(fileno=fd)
+        self._buf = bytearray(MAX_MESSAGE)
 
-def _send(sock: socket.socket, msg: dict[str, Any]) -> None:
-    sock.send(json.dumps(msg).encode())
+    def recv(self) -> tuple[dict[str, Any] | None, list[int]]:
+        fds = array.array("i")
+        n, ancdata, _, _ = self.sock.recvmsg_into([self._buf], _FDS_SPACE, socket.MSG_CMSG_CLOEXEC)
+        for level, kind, payload in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+        if not n:
+            return None, list(fds)
+        return json.loads(self._buf[:n]), list(fds)
+
+    def send(self, msg: dict[str, Any]) -> None:
+        self.sock.send(json.dumps(msg).encode())
+
+    def send_exit(self, code: int) -> None:
+        self.sock.send(b'{"exit": %d}' % code)
 
 
 def _others() -> list[int]:
@@ -101,61 +113,88 @@ def kill_all() -> None:
         time.sleep(0.0005)
 
 
-def _spawn(msg: dict[str, Any], fds: list[int]) -> int:
-    """Start the command (``posix_spawnp``: no Python between fork and exec) in a new
-    session, with ``fds`` as its stdin, stdout and stderr; its pid."""
-    argv, env, cwd = msg["argv"], msg["env"], msg["cwd"] or "/"
-    if not argv or not all(isinstance(a, str) for a in argv) or not isinstance(env, dict):
-        raise ValueError("a malformed request")
-    try:
-        os.chdir(cwd)  # the agent's own directory is the command's
-    except OSError as e:
-        raise ValueError(f"working directory {cwd!r}: {e.strerror}") from None
-    os.environ["PATH"] = env.get("PATH", os.defpath)  # where posix_spawnp looks
-    actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds[:3])]
-    return os.posix_spawnp(
-        argv[0],
-        argv,
-        env,
-        file_actions=actions,
-        setsid=True,
-        setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),  # as Popen's restore_signals
-    )
+class _Commands:
+    """Runs the worker's commands; keeps the environment the requests amend."""
 
+    def __init__(self, channel: _Channel) -> None:
+        self.channel = channel
+        self.env: dict[str, str] = {}
+        self.path = os.environ.get("PATH")
 
-def _run(sock: socket.socket, msg: dict[str, Any], fds: list[int]) -> bool:
-    """Run one command to its end; False if the worker went away."""
-    try:
-        if len(fds) != 3:
-            raise ValueError("a request without its three descriptors")
-        pid = _spawn(msg, fds)
-    except (OSError, ValueError, TypeError, KeyError) as e:
-        _send(sock, {"error": getattr(e, "strerror", None) or str(e)})
-        return True
-    finally:
-        for fd in fds:
-            os.close(fd)
-    pidfd = os.pidfd_open(pid)
-    try:
-        while True:
-            ready, _, _ = select.select([sock.fileno(), pidfd], [], [])
-            if pidfd in ready:
-                break
-            request, extra = _recv(sock)
-            for fd in extra:
+    def run(self, msg: dict[str, Any], fds: list[int]) -> bool:
+        """Run one command to its end; False if the worker went away. The agent holds its
+        copies of the command's stdout and stderr until it has answered, so the worker sees
+        those pipes end only after the answer (and waits for one event, not three)."""
+        try:
+            try:
+                self._amend_env(msg)
+                if len(fds) != 3:
+                    raise ValueError("a request without its three descriptors")
+                pid = self._spawn(msg, fds)
+            except (OSError, ValueError, TypeError, KeyError) as e:
+                self.channel.send({"error": getattr(e, "strerror", None) or str(e)})
+                return True
+            os.close(fds.pop(0))  # stdin: the command alone reads it
+            return self._wait(pid)
+        finally:
+            for fd in fds:
                 os.close(fd)
-            if request is None:
-                kill_all()
-                return False
-            if request.get("kill"):
-                kill_all()
-    finally:
-        os.close(pidfd)
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    kill_all()
-    _send(sock, {"exit": code})
-    return True
+
+    def _wait(self, pid: int) -> bool:
+        """Until the command's leader exits, then kill the rest and answer with its exit."""
+        pidfd = os.pidfd_open(pid)
+        sock = self.channel.sock.fileno()
+        try:
+            while True:
+                ready, _, _ = select.select([sock, pidfd], [], [])
+                if pidfd in ready:
+                    break
+                request, extra = self.channel.recv()
+                for fd in extra:
+                    os.close(fd)
+                if request is None:
+                    kill_all()
+                    return False
+                if request.get("kill"):
+                    kill_all()
+        finally:
+            os.close(pidfd)
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        kill_all()
+        self.channel.send_exit(code)
+        return True
+
+    def _amend_env(self, msg: dict[str, Any]) -> None:
+        """The command's environment: the previous one with the request's changes."""
+        changed, unset = msg.get("env"), msg.get("unset")
+        if not isinstance(changed, dict) or not isinstance(unset, list):
+            raise ValueError("a malformed request")
+        self.env.update(changed)
+        for name in unset:
+            self.env.pop(name, None)
+        path = self.env.get("PATH", os.defpath)
+        if path != self.path:  # where posix_spawnp looks
+            os.environ["PATH"] = self.path = path
+
+    def _spawn(self, msg: dict[str, Any], fds: list[int]) -> int:
+        """Start the command (``posix_spawnp``: no Python between fork and exec) in a new
+        session, with ``fds`` as its stdin, stdout and stderr; its pid."""
+        argv, cwd = msg["argv"], msg["cwd"] or "/"
+        if not argv or not all(isinstance(a, str) for a in argv):
+            raise ValueError("a malformed request")
+        try:
+            os.chdir(cwd)  # the agent's own directory is the command's
+        except OSError as e:
+            raise ValueError(f"working directory {cwd!r}: {e.strerror}") from None
+        return os.posix_spawnp(
+            argv[0],
+            argv,
+            self.env,
+            file_actions=[(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)],
+            setsid=True,
+            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),  # as Popen's restore_signals
+        )
 
 
 def main(fd: int) -> None:
@@ -163,10 +202,11 @@ def main(fd: int) -> None:
     os.set_inheritable(fd, False)
     for std in range(3):  # the descriptors bwrap gave us must not reach commands either
         os.set_inheritable(std, False)
-    sock = socket.socket(fileno=fd)
-    _send(sock, {"ready": True})
+    channel = _Channel(fd)
+    commands = _Commands(channel)
+    channel.send({"ready": True})
     while True:
-        msg, fds = _recv(sock)
+        msg, fds = channel.recv()
         if msg is None:
             kill_all()
             return
@@ -174,7 +214,7 @@ def main(fd: int) -> None:
             for fd in fds:
                 os.close(fd)
             continue
-        if not _run(sock, msg, fds):
+        if not commands.run(msg, fds):
             return
 
 

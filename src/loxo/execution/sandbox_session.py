@@ -5,10 +5,12 @@ local worker keeps one sandbox for as long as its :class:`~loxo.execution.worksp
 lives: the same mount layout as a per-datum sandbox (:mod:`~loxo.execution.sandbox`), with
 the workspace's ``pfs`` directory bound at ``/pfs``, running
 :mod:`~loxo.execution.sandbox_agent`. Each command is handed to the agent with its three
-standard file descriptors; the agent reports its start and its exit, and kills every
-process of the sandbox but itself before reporting an exit, so what a datum started never
-outlives it, and the next datum, whose files the worker puts in the same ``/pfs``, starts in
-an empty sandbox. Timeouts and kills go through the agent too (:meth:`AgentProcess.kill`).
+standard file descriptors and what changed in its environment since the previous command
+(most variables are the same for every datum); the agent reports a failed start or the
+exit, and kills every process of the sandbox but itself before reporting an exit, so what
+a datum started never outlives it, and the next datum, whose files the worker puts in the
+same ``/pfs``, starts in an empty sandbox. Timeouts and kills go through the agent too
+(:meth:`AgentProcess.kill`).
 
 Differences from a per-datum sandbox: the sandbox keeps no capability even when the worker
 runs as root (``--cap-drop ALL``: nothing a datum mounts could outlive it), and the agent is
@@ -23,19 +25,21 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import select
 import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import Any
 
 from .sandbox import PFS, bwrap_path, root_args
 
 AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_agent.py")
 START_TIMEOUT = 30.0
 MAX_MESSAGE = 1 << 16
+_EXIT = re.compile(rb'\{"exit": (-?[0-9]{1,3})\}')
 
 
 class AgentError(OSError):
@@ -73,6 +77,8 @@ class SandboxSession:
             theirs.close()
         self.sock = ours
         self.broken = False
+        self._env: dict[str, str] = {}  # the environment the agent holds (the last sent)
+        self._devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         try:
             ready = self.recv(START_TIMEOUT)
         except AgentError as e:
@@ -103,6 +109,9 @@ class SandboxSession:
         if not data:
             self.broken = True
             raise AgentError("the sandbox agent is gone")
+        exit_code = _EXIT.fullmatch(data)  # the usual answer, in the agent's exact JSON
+        if exit_code:
+            return {"exit": int(exit_code[1])}
         try:
             msg = json.loads(data)
         except ValueError:
@@ -114,29 +123,31 @@ class SandboxSession:
         return msg
 
     def start(
-        self, argv: list[str], env: Mapping[str, str], cwd: str, *, stdin: bool
+        self, argv: list[str], env: Mapping[str, str], cwd: str, fds: tuple[int, int, int]
     ) -> AgentProcess:
-        """Hand ``argv`` to the agent; raises :class:`AgentError` if the agent is gone. A
-        command that cannot start ends at once with :attr:`AgentProcess.start_error` set."""
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        if stdin:
-            in_r, in_w = os.pipe()
-        else:
-            in_r, in_w = os.open(os.devnull, os.O_RDONLY), -1
-        request = json.dumps({"argv": argv, "env": dict(env), "cwd": cwd}).encode()
+        """Hand ``argv`` to the agent, with ``fds`` as its stdin (-1: ``/dev/null``),
+        stdout and stderr (the caller still closes them); raises :class:`AgentError` if the
+        agent is gone. A command that cannot start ends at once with
+        :attr:`AgentProcess.start_error` set. Only the variables that differ from the
+        previous command's environment are sent."""
+        sent = self._env
+        changed = {k: v for k, v in env.items() if sent.get(k) != v}
+        unset = [k for k in sent if k not in env]
+        request = json.dumps({"argv": argv, "env": changed, "unset": unset, "cwd": cwd})
+        stdin = fds[0] if fds[0] >= 0 else self._devnull
         try:
-            socket.send_fds(self.sock, [request], [in_r, out_w, err_w])
+            socket.send_fds(self.sock, [request.encode()], [stdin, fds[1], fds[2]])
         except OSError as e:
             self.broken = True
-            for fd in (in_w, out_r, err_r):
-                if fd >= 0:
-                    os.close(fd)
             raise AgentError(f"the sandbox agent is gone ({e})") from None
-        finally:
-            for fd in (in_r, out_w, err_w):
-                os.close(fd)
-        return AgentProcess(self, in_w, out_r, err_r)
+        sent.update(changed)
+        for k in unset:
+            del sent[k]
+        return AgentProcess(self)
+
+    def exit_fd(self) -> int:
+        """Readable once the running command has ended (or the agent is gone)."""
+        return self.sock.fileno()
 
     def kill(self) -> None:
         """Kill the running command's processes (nothing if none runs)."""
@@ -147,6 +158,9 @@ class SandboxSession:
         """Stop the agent and the sandbox (everything in it dies)."""
         with contextlib.suppress(OSError):
             self.sock.close()
+        devnull, self._devnull = getattr(self, "_devnull", -1), -1
+        if devnull >= 0:
+            os.close(devnull)
         proc = getattr(self, "proc", None)
         if proc is not None:
             try:
@@ -161,17 +175,11 @@ class AgentProcess:
     """A command run by the agent, shaped like the parts of ``Popen`` that
     :mod:`~loxo.execution.runcmd` uses."""
 
-    def __init__(self, session: SandboxSession, stdin: int, stdout: int, stderr: int) -> None:
+    def __init__(self, session: SandboxSession) -> None:
         self.session = session
-        self.stdin: IO[bytes] | None = os.fdopen(stdin, "wb", buffering=0) if stdin >= 0 else None
-        self.stdout: IO[bytes] | None = os.fdopen(stdout, "rb", buffering=0)
-        self.stderr: IO[bytes] | None = os.fdopen(stderr, "rb", buffering=0)
         self.returncode: int | None = None
+        self._answered = False
         self.start_error = ""  # why the command could not start (it then "exits" with 127)
-
-    def exit_fd(self) -> int:
-        """Readable once the command has ended (or the agent is gone)."""
-        return self.session.sock.fileno()
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -190,6 +198,11 @@ class AgentProcess:
         if self.returncode is None:
             self.session.kill()
 
+    def answered(self) -> bool:
+        """Waits for the agent's answer; whether there was one (the agent may be gone)."""
+        self.wait()
+        return self._answered
+
     def _read_exit(self) -> None:
         try:
             msg = self.session.recv()
@@ -198,10 +211,11 @@ class AgentProcess:
             return
         if "error" in msg:
             self.start_error = str(msg["error"]) or "the sandbox agent could not start it"
-            self.returncode = 127
+            self.returncode, self._answered = 127, True
             return
         code = msg.get("exit")
-        if not isinstance(code, int):
+        if isinstance(code, int):
+            self.returncode, self._answered = code, True
+        else:
             self.session.broken = True
-            code = -9
-        self.returncode = code
+            self.returncode = -9

@@ -2,23 +2,24 @@
 
 Started by :class:`~loxo.execution.local.LocalExecutor` (``forkserver`` or ``spawn``, never
 ``fork``) and kept warm for the executor's lifetime, so a Python transform's module is
-imported once per worker. Two pipes link it to the parent:
+imported once per worker. Two pipes and a slot of shared memory link it to the parent:
 
 - ``conn`` (duplex): the parent sends ``("set", seq, TaskSet, resumes)`` or ``("stop",)``;
-  the worker reports ``("ready",)`` once started, then for each datum, in order,
-  ``("datum", id)``; ``("attempt", id, n, python, timeout, logs)`` before each attempt
-  but the datum's first one here (whose number and logs the parent knows from the resume
-  it sent) unless it is a Python call with a timeout, and then ``("attempt_end", id)``
-  when that call returns; ``("pgid", pgid | None)`` around a command outside the
-  long-lived sandbox; ``("results", [DatumResult, ...])``; and ``("done",)`` at the end
-  of each set, after every result of the set. One lock serialises the writers (the main
-  thread and the outbox's flusher).
+  the worker reports ``("ready",)`` once started; ``("attempt", id, n, python, timeout,
+  logs)`` before each attempt but the datum's first one here (whose number and logs the
+  parent knows from the resume it sent) unless it is a Python call with a timeout, and
+  then ``("attempt_end", id)`` when that call returns; ``("results", [DatumResult,
+  ...])``; and ``("done",)`` at the end of each set, after every result of the set. One
+  lock serialises the writers (the main thread and the outbox's flusher). Which datum
+  runs, and the process group of a command outside the long-lived sandbox, are not sent:
+  the worker writes them to its :class:`~loxo.execution.worker_slot.WorkerSlot`, which the
+  parent reads only when it needs them, so it wakes per group of results, not per datum.
 - A result is sent only once the objects of its output are durable. Rather than one
   pack object and one store sync per datum, the :class:`_Outbox` holds finished results
   for up to ``GROUP_SECONDS`` (none past the end of the set), writes the group's shared
   pack of small outputs (:mod:`~loxo.execution.output_pack`), syncs the store once, and
-  sends the results together in one message; a result may therefore arrive after the next datum's
-  ``("datum", ...)``. If the worker dies first, those datums simply run again (results
+  sends the results together in one message; a result may therefore arrive after the
+  next datum started. If the worker dies first, those datums simply run again (results
   are keyed by datum).
 - ``ctrl`` (parent -> worker): ``("restart", seq, datum_id)`` and ``("cancel", seq)``,
   read by a control thread that kills the running command's process group at once.
@@ -49,9 +50,10 @@ from .control import DatumControl
 from .output_pack import PackGroup
 from .runtime import Resume, run_datum, store_for
 from .task import DatumResult, DatumState, LogLine, TaskSet
+from .worker_slot import WorkerSlot
 from .workspace import Workspace
 
-GROUP_SECONDS = 0.02  # how long a finished result may wait for others to share its sync
+GROUP_SECONDS = 0.05  # how long a finished result may wait for others to share its sync
 
 
 @dataclass(frozen=True)
@@ -137,11 +139,11 @@ class _Outbox:
 
 
 class _ReportingControl(DatumControl):
-    """Forwards attempt events to the parent."""
+    """Forwards attempt events to the parent, and process groups to the worker's slot."""
 
-    def __init__(self, datum_id: str, conn: _Outbox, python: bool) -> None:
+    def __init__(self, datum_id: str, conn: _Outbox, slot: WorkerSlot, python: bool) -> None:
         super().__init__(datum_id)
-        self._conn, self._python = conn, python
+        self._conn, self._slot, self._python = conn, slot, python
         self._first = True
         self._deadline = False
 
@@ -162,7 +164,7 @@ class _ReportingControl(DatumControl):
             self._conn.send(("attempt_end", self.datum_id))
 
     def on_process(self, pgid: int | None) -> None:
-        self._conn.send(("pgid", pgid))
+        self._slot.process(pgid)
 
 
 class _State:
@@ -203,7 +205,7 @@ class _State:
             current.kill()
 
 
-def main(conn: Connection, ctrl: Connection, setup: WorkerSetup) -> None:
+def main(conn: Connection, ctrl: Connection, slot: WorkerSlot, setup: WorkerSetup) -> None:
     """The worker process's entry point."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -228,7 +230,7 @@ def main(conn: Connection, ctrl: Connection, setup: WorkerSetup) -> None:
             _, seq, ts, resumes = msg
             state.start_set(seq)
             try:
-                _run_set(outbox, state, capture, workspace, ts, resumes)
+                _run_set(outbox, slot, seq, state, capture, workspace, ts, resumes)
             finally:
                 outbox.flush()
             outbox.send(("done",))
@@ -238,6 +240,8 @@ def main(conn: Connection, ctrl: Connection, setup: WorkerSetup) -> None:
 
 def _run_set(
     outbox: _Outbox,
+    slot: WorkerSlot,
+    seq: int,
     state: _State,
     capture: FdCapture,
     workspace: Workspace,
@@ -245,12 +249,14 @@ def _run_set(
     resumes: dict[str, Resume],
 ) -> None:
     environ = dict(os.environ)  # one snapshot per set (decoding it costs ~0.1 ms)
-    for task in ts.datums:
+    python = bool(ts.transform.python)
+    pack = outbox.pack(ts.store_url)
+    for index, task in enumerate(ts.datums):
         if state.is_cancelled():
             return
-        control = _ReportingControl(task.datum_id, outbox, bool(ts.transform.python))
+        control = _ReportingControl(task.datum_id, outbox, slot, python)
         state.set_current(control)
-        outbox.send(("datum", task.datum_id))
+        slot.running(seq, index)
         result = run_datum(
             ts,
             task,
@@ -260,7 +266,7 @@ def _run_set(
             threaded_python=False,
             sync_output=False,
             workspace=workspace,
-            pack=outbox.pack(ts.store_url),
+            pack=pack,
             environ=environ,
         )
         state.set_current(None)

@@ -8,8 +8,10 @@ its lifetime instead of a fresh ``loxo-datum-XXXX`` per datum:
 - :meth:`Workspace.datum` hands out its ``pfs`` with an empty ``out`` and, for each input
   name of the datum, an empty directory; everything else at the top of ``pfs`` is removed;
 - when the datum ends, everything under ``pfs`` is removed, except the top-level
-  directories themselves, which are emptied (and kept for the next datum). A datum thus
-  never sees another datum's files. Entries are never followed through symlinks;
+  directories themselves, which are emptied and given back their owner and mode (and kept
+  for the next datum, which starts from what this cleanup left without listing ``pfs``
+  again). A datum thus never sees another datum's files. Entries are never followed
+  through symlinks;
 - ``pfs`` is checked on each use (same inode, a real directory, private mode); user code
   that replaced or moved it only costs a fresh workspace (:attr:`Workspace.generation`
   changes, so a sandbox bound to the old ``pfs`` is replaced too);
@@ -50,21 +52,32 @@ class Workspace:
         umask = os.umask(0o022)
         os.umask(umask)
         self._mode = 0o777 & ~umask  # what a plain mkdir makes
+        self._owner = (os.geteuid(), os.getegid())
+        # the directories the last datum's cleanup left in ``pfs``, empty and as made
+        # (None: not known, so look)
+        self._left: set[str] | None = None
 
     @contextlib.contextmanager
     def datum(self, names: Iterable[str]) -> Iterator[Path]:
         """The scratch directory of one datum (``pfs/out`` empty, ``pfs/<name>`` empty)."""
         root, fd = self._ready()
         keep = {"out", *(n for n in names if _plain(n))}
+        left, self._left = self._left, None
         try:
             try:
-                with os.scandir(fd) as it:
-                    extra = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
-                for name, is_dir in extra:
-                    if name not in keep:
-                        _remove_at(fd, name, is_dir)
-                for name in keep:
-                    _fresh_dir_at(fd, name, self._mode)
+                if left is None:
+                    with os.scandir(fd) as it:
+                        extra = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+                    for name, is_dir in extra:
+                        if name not in keep:
+                            _remove_at(fd, name, is_dir)
+                    for name in keep:
+                        _fresh_dir_at(fd, name, self._mode, self._owner)
+                else:  # no need to look: only the last cleanup touched ``pfs`` since
+                    for name in left - keep:
+                        _remove_at(fd, name, True)
+                    for name in keep - left:
+                        _fresh_dir_at(fd, name, self._mode, self._owner)
             except OSError:
                 self._discard()
                 raise
@@ -74,11 +87,27 @@ class Workspace:
                 # through the descriptor checked above: user code that moved ``pfs`` or
                 # swapped what is in it for symlinks cannot redirect the removal
                 try:
-                    empty_dir_at(fd, keep_dirs=True)
+                    self._left = self._clean(fd)
                 except OSError:
                     self._discard()
         finally:
             os.close(fd)
+
+    def _clean(self, fd: int) -> set[str]:
+        """Empty ``pfs`` (open as ``fd``) but for its top-level directories, which are
+        emptied and given back their owner and mode; their names."""
+        with os.scandir(fd) as it:
+            entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+        kept = set()
+        for name, is_dir in entries:
+            if not is_dir:
+                os.unlink(name, dir_fd=fd)
+                continue
+            with _open_dir_at(fd, name) as sub:
+                empty_dir_at(sub)
+                _own(sub, self._mode, self._owner)
+            kept.add(name)
+        return kept
 
     def _open_pfs(self) -> int:
         """``pfs`` opened without following any symlink, and checked to be ours (same
@@ -141,23 +170,19 @@ class Workspace:
         return root, self._open_pfs()
 
     def _discard(self) -> None:
+        self._left = None
         self._stop_sandbox()
         if self.root is not None:
             remove_tree(self.root)
             self.root = None
 
 
-def empty_dir_at(fd: int, *, keep_dirs: bool = False) -> None:
-    """Remove everything in the directory open as ``fd`` (never following symlinks); with
-    ``keep_dirs`` its direct subdirectories stay, emptied."""
+def empty_dir_at(fd: int) -> None:
+    """Remove everything in the directory open as ``fd`` (never following symlinks)."""
     with os.scandir(fd) as it:
         entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
     for name, is_dir in entries:
-        if keep_dirs and is_dir:
-            with _open_dir_at(fd, name) as sub:
-                empty_dir_at(sub)
-        else:
-            _remove_at(fd, name, is_dir)
+        _remove_at(fd, name, is_dir)
 
 
 @contextlib.contextmanager
@@ -182,8 +207,8 @@ def _plain(name: str) -> bool:
     return bool(name) and name not in (".", "..") and "/" not in name and "\0" not in name
 
 
-def _fresh_dir_at(fd: int, name: str, mode: int) -> None:
-    """``name`` in ``fd`` as a new or kept directory of this process's user with ``mode``."""
+def _fresh_dir_at(fd: int, name: str, mode: int, owner: tuple[int, int]) -> None:
+    """``name`` in ``fd`` as a new or kept directory of ``owner`` (uid, gid) with ``mode``."""
     try:
         os.mkdir(name, mode, dir_fd=fd)
         return
@@ -194,7 +219,15 @@ def _fresh_dir_at(fd: int, name: str, mode: int) -> None:
         os.unlink(name, dir_fd=fd)
         os.mkdir(name, mode, dir_fd=fd)
         return
-    if (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (os.geteuid(), os.getegid(), mode):
+    if (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (*owner, mode):
         with _open_dir_at(fd, name) as sub:
-            os.fchown(sub, os.geteuid(), os.getegid())
-            os.fchmod(sub, mode)
+            _own(sub, mode, owner)
+
+
+def _own(fd: int, mode: int, owner: tuple[int, int]) -> None:
+    """The directory open as ``fd`` owned by ``owner`` with ``mode`` (unless it is)."""
+    st = os.fstat(fd)
+    if (st.st_uid, st.st_gid) != owner:
+        os.fchown(fd, *owner)
+    if stat.S_IMODE(st.st_mode) != mode:
+        os.fchmod(fd, mode)

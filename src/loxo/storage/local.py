@@ -78,9 +78,24 @@ class LocalStore(ObjectStore):
     def _read(self, key: str, offset: int, length: int) -> bytes:
         path = self._path(key)
         try:
-            with open(path, "rb") as f:
-                f.seek(offset)
-                return f.read(length)
+            if length < 0:
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    return f.read()
+            # a range (every chunk read): open, pread, close; no file object
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                parts: list[bytes] = []
+                done = 0
+                while done < length:  # one pread, unless the range is huge
+                    part = os.pread(fd, length - done, offset + done)
+                    if not part:
+                        break
+                    parts.append(part)
+                    done += len(part)
+                return parts[0] if len(parts) == 1 else b"".join(parts)
+            finally:
+                os.close(fd)
         except _ABSENT:
             raise ObjectNotFound(key, self.url) from None
         except OSError as e:
