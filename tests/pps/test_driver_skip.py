@@ -189,3 +189,32 @@ def test_a_diff_planned_job_resumes_after_a_crash(
     }  # fmt: skip
     expected = {f"/f{i}": str(i).encode() for i in range(30) if i != 7}
     assert _outputs(client) == {**expected, "/f3": b"changed", "/new": b"n"}
+
+
+def test_the_restart_lookup_uses_its_partial_index(client: loxo.Client, tmp_path: Path) -> None:
+    """The driver looks for restart requests 4 times a second while a job runs: through
+    the partial index, not a scan of the job's datums."""
+    import sqlite3
+
+    from loxo.pps.driver import RESTARTS
+
+    client.create_repo("in")
+    doc = {"pipeline": {"name": "copy"}, "transform": {"cmd": COPY},
+           "input": {"pfs": {"repo": "in", "glob": "/*"}}}  # fmt: skip
+    client.create_pipeline(json.dumps(doc))
+    _put(client, {f"/f{i}": str(i) for i in range(50)})
+    db = sqlite3.connect(tmp_path / "home" / "loxo.db")
+    try:
+        pid, job = db.execute("SELECT pipeline_id, job_id FROM datums LIMIT 1").fetchone()
+        plan = " ".join(
+            str(row) for row in db.execute("EXPLAIN QUERY PLAN " + RESTARTS, (pid, job))
+        )
+        assert "datums_restart" in plan, plan
+        db.execute(
+            "UPDATE datums SET restart_requested = 1 WHERE pipeline_id = ? AND job_id = ? "
+            "AND datum_id = (SELECT MIN(datum_id) FROM datums WHERE job_id = ?)",
+            (pid, job, job),
+        )
+        assert len(db.execute(RESTARTS, (pid, job)).fetchall()) == 1
+    finally:
+        db.close()

@@ -30,7 +30,13 @@ from .record import ResultRecorder
 from .spec import PipelineSpec
 from .tasksets import task_sets
 
-__all__ = ["DONE_STATES", "FINAL", "DriverOps", "Progress"]
+__all__ = ["DONE_STATES", "FINAL", "RESTARTS", "DriverOps", "Progress"]
+
+# the datums of a running job that a user asked to restart (looked for 4 times a second,
+# through the partial index ``datums_restart``)
+RESTARTS = (
+    "SELECT datum_id FROM datums WHERE pipeline_id = ? AND job_id = ? AND restart_requested = 1"
+)
 
 FINAL = (DatumState.SUCCESS, DatumState.FAILED, DatumState.RECOVERED, DatumState.SKIPPED)
 Progress = Callable[[JobProgress], None]
@@ -118,11 +124,7 @@ class DriverOps(ClaimOps, FinishOps):
                 if why:
                     executor.cancel(job_id)
                     return
-                for (datum_id,) in self.db.all(
-                    "SELECT datum_id FROM datums WHERE pipeline_id = ? AND job_id = ? "
-                    "AND restart_requested = 1",
-                    (pid, job_id),
-                ):
+                for (datum_id,) in self.db.all(RESTARTS, (pid, job_id)):
                     executor.restart_datum(job_id, datum_id)
                     with self.db.tx():
                         self.db.execute(

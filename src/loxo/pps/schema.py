@@ -54,6 +54,10 @@ CREATE TABLE IF NOT EXISTS logs (
     datum_id TEXT NOT NULL, time REAL NOT NULL, stream TEXT NOT NULL,
     worker TEXT NOT NULL, line TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS logs_by_job ON logs (pipeline_id, job_id, datum_id);
+-- the few datums a user asked to restart (the job driver looks for them 4 times a second;
+-- without it that look scans the job's datums: 12 ms at 100,000)
+CREATE INDEX IF NOT EXISTS datums_restart ON datums (pipeline_id, job_id)
+    WHERE restart_requested = 1;
 """
 
 
