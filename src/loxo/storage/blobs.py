@@ -15,6 +15,12 @@ Invariants that make garbage collection safe (see ``loxo.pfs.gc``):
   write time, so a collector that spares everything touched since the oldest active writer
   began never deletes a chunk that a writer is about to reference.
 
+Packs of at least :data:`BACKGROUND_BYTES` are stored by a background thread while the
+writer goes on chunking (at most :data:`IN_FLIGHT` at a time): storing a 16 MiB pack on S3
+takes as long as chunking, hashing and compressing it, so a large ingest overlaps the two.
+:meth:`BlobWriter.flush` waits for them (and raises a failed store's error); their chunks
+are recorded in the index only once stored, as above.
+
 Reading: :class:`BlobReader` fetches each referenced range, decompresses it and checks its
 BLAKE3 hash; a mismatch raises :class:`~loxo.errors.CorruptObject` naming the object. Wrong
 bytes are never returned.
@@ -24,7 +30,9 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO, NamedTuple, Protocol
 
@@ -36,6 +44,8 @@ from .hashing import hash_bytes, hash_of_hashes
 from .objectstore import ObjectStore
 
 PACK_PREFIX = "packs/"
+BACKGROUND_BYTES = 4 * 1024 * 1024  # packs at least this big are stored in the background
+IN_FLIGHT = 2  # background packs being stored at once, at most (memory: 2 x batch_bytes)
 
 
 class DataRef(NamedTuple):
@@ -117,6 +127,8 @@ class BlobWriter:
         self._buffered = 0
         self._pending: list[PendingFile] = []
         self._resolved: dict[str, DataRef] = {}  # refs of this writer's batches
+        self._storing: deque[tuple[Future[None], list[DataRef], int]] = deque()
+        self._pool: ThreadPoolExecutor | None = None
         self.bytes_in = 0
         self.bytes_stored = 0
 
@@ -158,6 +170,18 @@ class BlobWriter:
         """Store every buffered chunk and complete every pending file."""
         if self._chunks:
             self._write_batch()
+        try:
+            while self._storing:
+                self._finish_one()
+        except BaseException:
+            for future, _, _ in self._storing:
+                future.cancel()
+            self._storing.clear()
+            raise
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False)
+                self._pool = None
         for pf in self._pending:
             refs = [self._resolved[h] for h in pf.chunk_hashes]
             pf.content = FileContent(refs, pf.size, hash_of_hashes(pf.chunk_hashes))
@@ -179,12 +203,32 @@ class BlobWriter:
                 refs.append(DataRef(key, offset, len(stored), len(c), h, cdc))
                 parts.append(stored)
                 offset += len(stored)
-            self._store.put(key, b"".join(parts))
-            self.bytes_stored += offset
-            self._index.record(refs)
-            self._resolved.update((r.hash, r) for r in refs)
+            data = b"".join(parts)
+            if len(data) >= BACKGROUND_BYTES:
+                self._store_later(key, data, refs)
+            else:
+                self._store.put(key, data)
+                self._stored(refs, offset)
+            self._resolved.update((r.hash, r) for r in refs)  # for this writer's files
         self._chunks.clear()
         self._buffered = 0
+
+    def _stored(self, refs: list[DataRef], size: int) -> None:
+        self.bytes_stored += size
+        self._index.record(refs)  # only now: the index never points at missing bytes
+
+    def _store_later(self, key: str, data: bytes, refs: list[DataRef]) -> None:
+        while len(self._storing) >= IN_FLIGHT:
+            self._finish_one()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="loxo-pack")
+        self._storing.append((self._pool.submit(self._store.put, key, data), refs, len(data)))
+
+    def _finish_one(self) -> None:
+        """Wait for the oldest background pack; raises its store's error."""
+        future, refs, size = self._storing.popleft()
+        future.result()
+        self._stored(refs, size)
 
 
 class BlobReader:
