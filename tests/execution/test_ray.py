@@ -464,3 +464,23 @@ def test_workspaces_of_dead_workers_are_swept(
     ray_workspace._sweep()
     assert not mine.exists() and alien.exists() and live.exists()
     assert sorted(p.name for p in records.iterdir()) == [f"{me}.workspace"]
+
+
+def test_the_board_keeps_a_slots_sets_in_the_order_they_were_handed_out() -> None:
+    """Ray may run an async actor's calls out of the order one caller made them: the
+    board sorts what is put with an order, ahead of the rest (kept in arrival order)."""
+    import asyncio
+
+    from loxo.execution.ray_board import Board
+
+    async def scenario() -> list[list[object]]:
+        board = Board()
+        await board.put("slot", ("set", "k2"), 2)  # arrived first, handed out second
+        await board.put("slot", ("stop",))
+        await board.put("slot", ("set", "k1"), 1)
+        await board.put_all("slot", [("late",)])
+        first = await board.take("slot", 0, 0.0, 1)
+        assert await board.retract("slot", "k2")
+        return [first, await board.take("slot", 0)]
+
+    assert asyncio.run(scenario()) == [[("set", "k1")], [("stop",), ("late",)]]

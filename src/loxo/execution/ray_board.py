@@ -5,16 +5,15 @@ driver datum by datum, and the driver must reach a running set (to restart one d
 command). Both go through one :class:`Board`, an async Ray actor that the executor
 starts on the driver's node (no CPU reserved): a set of **mailboxes** keyed by strings.
 
-- ``put(key, item)`` appends to a mailbox, ``put_all(key, items)`` several (callers fire
-  and forget; Ray runs the calls of one caller in order, so a worker's reports arrive in
-  the order it made them);
+- ``put(key, item, order)`` adds to a mailbox, ``put_all(key, items)`` several (callers
+  fire and forget). Ray does not promise to run an async actor's calls in the order one
+  caller made them (it was seen here to swap two puts of the driver), so items put with
+  an ``order`` are kept sorted by it, ahead of the others, which keep their arrival
+  order: the sets handed to a slot run in the order the driver handed them;
 - ``take(key, timeout, linger, limit)`` returns and empties the mailbox (or returns its
   first ``limit`` items), waiting up to ``timeout`` seconds for something to arrive (a
   long poll: no busy waiting on either side), then ``linger`` seconds more for what may
   follow (so that a reader woken by a burst of reports is woken once);
-- ``put_and_take(key, items, take_key, timeout, limit)`` is ``put_all`` then ``take``
-  in one call (a slot reports a finished set and asks for its next one in one round
-  trip);
 - ``retract(key, tag)`` removes the first item whose second element is ``tag`` if it is
   still there (True), so a datum set handed to a busy slot can go to an idle one;
 - ``drop(key)`` forgets a mailbox (its owner is done with it).
@@ -22,14 +21,16 @@ starts on the driver's node (no CPU reserved): a set of **mailboxes** keyed by s
 The driver reads one mailbox per ``run()`` (its workers' reports); each slot reads its
 own (the sets handed to it, one at a time) and each worker process its own (control
 messages). Only small values travel here: attempt notices and
-:class:`~loxo.execution.task.DatumResult` s, never file contents. Nothing is lost if the
-board goes away: a set's task also returns all its results, and the executor relies on
-that return value for completeness.
+:class:`~loxo.execution.task.DatumResult` s, never file contents. If the board goes away,
+the slots reading it end, and the executor runs the datums whose results it has not had
+again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
+import itertools
 from typing import Any
 
 import ray
@@ -42,22 +43,23 @@ class Board:
     """Mailboxes with long-poll reads (the body of a Ray actor; see the module doc)."""
 
     def __init__(self) -> None:
-        self._boxes: dict[str, list[Any]] = {}
+        # each box: (sort key, item), sorted; ordered items (0, order), others (1, arrival)
+        self._boxes: dict[str, list[tuple[tuple[int, int], Any]]] = {}
         self._waiters: dict[str, asyncio.Event] = {}
+        self._arrivals = itertools.count()
 
     @_quiet
-    async def put(self, key: str, item: Any) -> None:
-        self._boxes.setdefault(key, []).append(item)
-        waiter = self._waiters.get(key)
-        if waiter is not None:
-            waiter.set()
+    async def put(self, key: str, item: Any, order: int | None = None) -> None:
+        rank = (1, next(self._arrivals)) if order is None else (0, order)
+        bisect.insort(self._boxes.setdefault(key, []), (rank, item), key=lambda e: e[0])
+        self._wake(key)
 
     @_quiet
     async def put_all(self, key: str, items: list[Any]) -> None:
-        self._put_all(key, items)
+        self._boxes.setdefault(key, []).extend(((1, next(self._arrivals)), i) for i in items)
+        self._wake(key)
 
-    def _put_all(self, key: str, items: list[Any]) -> None:
-        self._boxes.setdefault(key, []).extend(items)
+    def _wake(self, key: str) -> None:
         waiter = self._waiters.get(key)
         if waiter is not None:
             waiter.set()
@@ -66,9 +68,6 @@ class Board:
     async def take(
         self, key: str, timeout: float, linger: float = 0.0, limit: int = 0
     ) -> list[Any]:
-        return await self._take(key, timeout, linger, limit)
-
-    async def _take(self, key: str, timeout: float, linger: float, limit: int) -> list[Any]:
         if not self._boxes.get(key) and timeout > 0:
             waiter = self._waiters.setdefault(key, asyncio.Event())
             try:
@@ -83,20 +82,14 @@ class Board:
         box = self._boxes.get(key, [])
         if limit and len(box) > limit:
             taken, self._boxes[key] = box[:limit], box[limit:]
-            return taken
-        return self._boxes.pop(key, [])
-
-    @_quiet
-    async def put_and_take(
-        self, key: str, items: list[Any], take_key: str, timeout: float, limit: int = 0
-    ) -> list[Any]:
-        self._put_all(key, items)
-        return await self._take(take_key, timeout, 0.0, limit)
+        else:
+            taken = self._boxes.pop(key, [])
+        return [item for _, item in taken]
 
     @_quiet
     async def retract(self, key: str, tag: Any) -> bool:
         box = self._boxes.get(key, [])
-        for i, item in enumerate(box):
+        for i, (_, item) in enumerate(box):
             if len(item) > 1 and item[1] == tag:
                 del box[i]
                 return True

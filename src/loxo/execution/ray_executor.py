@@ -222,17 +222,7 @@ class RayExecutor(Executor):
         else its slot's worker, which has it already, is told to skip it (and told again
         when it reports the set's start; killing the slot would kill the set it runs)."""
         slot = s.slot
-        try:
-            withdrawn = slot is not None and ray.get(self._board.retract.remote(slot.key, s.key))
-        except RayError:
-            return
-        if slot is None:
-            return
-        if withdrawn:
-            with self._lock:
-                if s in slot.sets:
-                    slot.sets.remove(s)
-                s.run.sets.pop(s.key, None)
+        if slot is None or self._retract(s):
             return
         with self._lock:  # the slot has it already: its worker skips it when it comes
             running = slot.sets[0] if slot.sets else None
@@ -240,6 +230,21 @@ class RayExecutor(Executor):
             with contextlib.suppress(Exception):
                 key = ray_worker.control_key(running.node, running.pid)
                 self._board.put.remote(key, ("cancel", s.key))
+
+    def _retract(self, s: InFlight) -> bool:
+        """Take the queued set ``s`` back from its slot's mailbox (and off the books);
+        False if the slot has taken it already."""
+        slot = s.slot
+        try:
+            withdrawn = slot is not None and ray.get(self._board.retract.remote(slot.key, s.key))
+        except RayError:
+            return False
+        if withdrawn and slot is not None:
+            with self._lock:
+                if s in slot.sets:
+                    slot.sets.remove(s)
+                s.run.sets.pop(s.key, None)
+        return withdrawn
 
     def restart_datum(self, job_id: str, datum_id: str) -> bool:
         deadline = time.monotonic() + REPORT_LAG
@@ -348,14 +353,15 @@ class RayExecutor(Executor):
     def _assign(self, s: InFlight, slot: Slot) -> None:
         """Put ``s`` (already in ``slot.sets``) in the slot's mailbox."""
         run = s.run
-        key = f"{run.key}-{next(self._seq)}"
+        order = next(self._seq)
+        key = f"{run.key}-{order}"
         with self._lock:
             s.begin_task(key, slot)
             run.sets[key] = s
             late = s.ts.job_id in run.cancelled_jobs and not s.cancelled  # cancel() raced us
             s.cancelled = s.cancelled or late
         item = ("set", key, s.ts, s.resumes, run.key, run.env, run.code_paths)
-        self._board.put.remote(slot.key, item)
+        self._board.put.remote(slot.key, item, order)
         if late:
             _force_cancel(slot.ref)
 
@@ -366,19 +372,11 @@ class RayExecutor(Executor):
             idle = self._slots.claim_idle(s)
             if idle is None:
                 return
-            old = s.slot
-            try:
-                moved = old is not None and ray.get(self._board.retract.remote(old.key, s.key))
-            except RayError:
-                moved = False
-            with self._lock:
-                if moved and old is not None:
-                    old.sets.remove(s)
-                    run.sets.pop(s.key, None)
-                else:
-                    idle.sets.remove(s)
-            if moved:
+            if self._retract(s):
                 self._assign(s, idle)
+            else:
+                with self._lock:
+                    idle.sets.remove(s)
 
     def _unsatisfiable(self, options: dict[str, Any]) -> str | None:
         if self.autoscaling:
@@ -429,8 +427,8 @@ class RayExecutor(Executor):
         except RayError:
             if self._closed:
                 raise ExecutorClosed("the Ray executor was closed") from None
-            # the board died with its node: carry on with a new one; the tasks' return
-            # values still bring every result (without streaming, for the sets in flight)
+            # the board died with its node: carry on with a new one; the slots reading the
+            # old one end, and the datums of theirs not reported run again
             with self._lock:
                 self._board = shared_board(dead=self._board)
             return []
@@ -501,9 +499,11 @@ class RayExecutor(Executor):
 
     def _on_slot_end(self, run: Run, slot: Slot) -> list[DatumResult]:
         """A slot's task ended: by itself (idle, or the board gone) or with its worker. Its
-        first set lost its worker; the sets queued behind it never started."""
+        first set lost its worker; the sets queued behind it never started. Reports it sent
+        before it ended are taken into account first (which datum ran, in which process
+        group to reap, which sets it finished)."""
         self._slots.forget(slot)
-        results: list[DatumResult] = []
+        results = self._reports_so_far(run) if slot.sets else []
         try:
             ray.get(slot.ref)
         except (RayTaskError, RuntimeEnvSetupError) as e:  # the worker cannot run loxo here
@@ -520,12 +520,19 @@ class RayExecutor(Executor):
                 elif not s.cancelled:
                     results += self._resubmit(s, "its Ray worker died", blame=False)
             return results
-        if slot.sets:  # its last "set_done" may be on its way: look once more
-            with contextlib.suppress(RayError):
-                results += self._on_reports(run, ray.get(self._board.take.remote(run.key, 0)))
         for i, s in enumerate(self._orphans(run, slot)):
             if not s.cancelled:
                 results += self._resubmit(s, "the Ray task ended early", blame=i == 0)
+        return results
+
+    def _reports_so_far(self, run: Run) -> list[DatumResult]:
+        """Handle the reports already sent to ``run``: the outstanding poll's if its answer
+        is on its way, and what waits in the mailbox."""
+        results: list[DatumResult] = []
+        if run.poll is not None and ray.wait([run.poll], timeout=REPORT_LAG)[0]:
+            results += self._on_reports(run, self._take_reports(run))
+        with contextlib.suppress(RayError):
+            results += self._on_reports(run, ray.get(self._board.take.remote(run.key, 0)))
         return results
 
     def _orphans(self, run: Run, slot: Slot) -> list[InFlight]:

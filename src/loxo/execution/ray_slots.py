@@ -44,11 +44,7 @@ class SlotPool:
 
     def place(self, s: InFlight, run_slot: Any, board: Any) -> Slot:
         """The slot that will run ``s`` (now holding it): idle, else new, else queued."""
-        return self._claim_idle(s) or self._queue(s) or self._start(s, run_slot, board)
-
-    def claim_idle(self, s: InFlight) -> Slot | None:
-        """An idle, live slot with ``s``'s options, now holding ``s`` (or None)."""
-        return self._claim_idle(s)
+        return self.claim_idle(s) or self._queue(s) or self._start(s, run_slot, board)
 
     def queued(self, run: Run) -> list[InFlight]:
         """The sets of ``run`` waiting behind another in a slot."""
@@ -80,7 +76,8 @@ class SlotPool:
         for x in stop:
             stop_slot(board, x)
 
-    def _claim_idle(self, s: InFlight) -> Slot | None:
+    def claim_idle(self, s: InFlight) -> Slot | None:
+        """An idle, live slot with ``s``'s options, now holding ``s`` (or None)."""
         while True:
             with self._lock:
                 idle = (x for x in self._slots.values() if not x.sets)

@@ -169,27 +169,23 @@ def run_slot(board: Any, slot: str, idle: float) -> int:
 
     Each item is ``("set", key, ts, resumes, reports, env, code_paths)``: the set runs as
     :func:`run_set` runs it, then ``(key, "set_done", results)`` -- every result of the
-    set, the driver's complete record -- goes to mailbox ``reports`` in the same call
-    that takes the next item. (If the slot dies before that call, the driver runs the
-    set's unreported datums again.) The report of the last set goes with the call that
-    finds the "stop" or times out."""
+    set, the driver's complete record -- goes to mailbox ``reports`` without waiting: Ray
+    delivers it before the call that takes the next item, the only round trip between two
+    sets. (If the slot dies first, the driver runs the set's unreported datums again.)"""
     import ray
 
     ran = 0
-    done: list[Any] = []  # the report of the set just run, not sent yet
     while True:
         try:
-            if done:  # report the set just run and ask for the next in one call
-                items = ray.get(board.put_and_take.remote(*done, slot, idle, 1))
-            else:
-                items = ray.get(board.take.remote(slot, idle, 0.0, 1))
+            items = ray.get(board.take.remote(slot, idle, 0.0, 1))
         except Exception:  # the board is gone: the driver runs unreported datums again
             return ran
         if not items or items[0][0] != "set":
             return ran
         _, key, ts, resumes, reports, env, code_paths = items[0]
         results = run_set(ts, resumes, board, key, reports, env, code_paths)
-        done = [reports, [(key, "set_done", results)]]
+        with contextlib.suppress(Exception):
+            board.put_all.remote(reports, [(key, "set_done", results)])
         ran += 1
 
 
