@@ -194,3 +194,11 @@ def wait_no_descendants(timeout: float = 5.0) -> None:
     while (left := descendants()) and time.monotonic() < end:
         time.sleep(0.05)
     assert not left, f"processes left behind: {left}"
+
+
+def wait_sandboxes_gone(scratch: Path, timeout: float = 5.0) -> None:
+    """Until no process (a worker's bwrap or agent) names a path under ``scratch``."""
+    end = time.monotonic() + timeout
+    while (left := live_processes_matching(str(scratch))) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not left, f"sandbox processes left behind: {left}"

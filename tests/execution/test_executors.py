@@ -82,12 +82,13 @@ class TestLocalExecutor(ExecutorContract):
         assert d.output(rs["d1"])["/d1"].decode() != str(victim)
         assert victim not in executor.worker_pids()
 
-    @pytest.mark.parametrize("layout", ["fallback"], indirect=True)
+    @pytest.mark.parametrize("layout", ["fallback", "sandbox"], indirect=True)
     def test_worker_death_under_a_command_charges_its_datum_and_kills_its_group(
         self, executor: LocalExecutor, d: Datums, tmp_path: Path, layout: str
     ) -> None:
         # which datum runs, and its command's process group, the parent reads from the
-        # worker's shared-memory slot: no message tells it
+        # worker's shared-memory slot: no message tells it (a worker inside its sandbox
+        # records no group: everything in the sandbox dies with it)
         script = (
             'if [ "$PACH_DATUM_ID" = d1 ] && mkdir "$MARK" 2>/dev/null; then '
             'sleep 30 & echo $! > "$SLEEPER"; wait; fi; echo ok > /pfs/out/$PACH_DATUM_ID'

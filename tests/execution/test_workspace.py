@@ -19,15 +19,7 @@ from loxo.execution.workspace import Workspace
 from loxo.storage.fileset import NodeRef
 from loxo.storage.local import LocalStore
 
-from .builders import Datums, by_id, lines, live_processes_matching, sh
-
-
-def wait_sandboxes_gone(scratch: Path, timeout: float = 5.0) -> None:
-    """Until no process (a worker's bwrap or agent) names a path under ``scratch``."""
-    end = time.monotonic() + timeout
-    while (left := live_processes_matching(str(scratch))) and time.monotonic() < end:
-        time.sleep(0.05)
-    assert not left, f"sandbox processes left behind: {left}"
+from .builders import Datums, by_id, lines, live_processes_matching, sh, wait_sandboxes_gone
 
 
 @pytest.fixture
@@ -196,3 +188,13 @@ def test_workspace_never_follows_a_swapped_in_symlink(scratch: Path, tmp_path: P
     assert (precious / "pfs" / "keep").read_text() == "keep"
     ws.close()
     assert (precious / "pfs" / "keep").read_text() == "keep"
+
+
+def test_a_command_inherits_no_descriptor_of_its_worker(
+    one_worker: LocalExecutor, tmp_path: Path
+) -> None:
+    # commands are started with posix_spawn, which closes only close-on-exec descriptors
+    d = Datums(LocalStore(tmp_path / "store"), tmp_path)
+    [r] = one_worker.run([d.set(sh("ls /proc/$$/fd"), [d.simple("d1")])])
+    assert r.state == DatumState.SUCCESS, r.error
+    assert sorted(lines(r, "stdout")) == ["0", "1", "2"]

@@ -27,9 +27,12 @@ space is always removed; a datum's processes never outlive it.
 
 **The sandbox.** On Linux with bubblewrap, each command runs in its own mount and PID
 namespace where the datum's scratch directory *is* ``/pfs``, exactly as in a Pachyderm
-container. A local worker keeps one such sandbox for its lifetime, with an exec agent
-inside that kills every process of a datum before the next one starts, and one scratch
-``/pfs`` emptied between datums (``workspace``, ``sandbox_session``, ``sandbox_agent``).
+container, and one scratch ``/pfs`` serves a worker's datums, emptied between them
+(``workspace``). A local worker that runs commands lives inside such a sandbox itself,
+starts them directly and kills every other process of the sandbox when one ends
+(``sandbox_worker``); a Ray worker keeps a long-lived sandbox with an exec agent inside
+that does the same (``sandbox_session``, ``sandbox_agent``); a command that switches users
+gets a sandbox of its own.
 Elsewhere (or with ``LOXO_SANDBOX=0``) the files stay in the scratch directory,
 ``LOXO_PFS`` names it, and ``/pfs`` paths in the command, stdin and pipeline variables
 are rewritten to it, so the same pipeline works in both modes.

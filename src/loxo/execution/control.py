@@ -36,6 +36,16 @@ def kill_group(pgid: int) -> None:
         pass
 
 
+def start_time(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks since boot), None if it does not exist:
+    with the pid, it tells a live process from a later namesake."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class DatumControl:
     """Kill switch and observer hooks for the attempts of one datum."""
 

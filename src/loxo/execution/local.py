@@ -6,7 +6,10 @@ progress, whichever is more (a pipeline's parallelism is a number of workers, as
 Pachyderm: datums that sleep or wait on I/O gain from more workers than cores), from a
 ``forkserver`` (``spawn`` where there is none; never ``fork``, since the
 parent may hold SQLite connections and threads), and live until :meth:`close`, reused
-across sets, jobs and ``run`` calls.
+across sets, jobs and ``run`` calls. Sets of commands go to workers that run inside
+their own bubblewrap sandbox where the sandbox is used (:mod:`~loxo.execution.
+sandbox_worker`), Python sets to workers outside; when the pool is full, an idle worker
+of the other kind makes room.
 
 One dispatcher thread owns the pool and all its state. API calls hand it closures to run
 (:meth:`LocalExecutor._call`); it waits on the workers' pipes, their process sentinels and
@@ -56,6 +59,7 @@ from typing import Any, TypeVar
 
 from loxo.errors import InvalidArgumentError
 
+from . import sandbox_worker
 from .control import CANCELLED, RESTARTED, kill_group
 from .executor import Executor, ExecutorClosed
 from .pool import (
@@ -287,12 +291,16 @@ class LocalExecutor(Executor):
 
     def _assign(self) -> None:
         while self._queue:
-            w = next((w for w in self._workers if w.sj is None), None)
+            sandboxed = sandbox_worker.wanted(self._queue[0].ts)
+            idle = [w for w in self._workers if w.sj is None]
+            w = next((w for w in idle if w.sandboxed == sandboxed), None)
             if w is None:
                 if len(self._workers) >= self._worker_limit():
-                    return
+                    if not idle:
+                        return
+                    self._retire(idle[0])  # of the other kind: make room for one of this
                 try:
-                    w = start_worker(self._ctx)
+                    w = start_worker(self._ctx, sandboxed=sandboxed)
                 except Exception as e:
                     sj = self._queue.popleft()
                     sj.run.results.put(e)
@@ -430,11 +438,21 @@ class LocalExecutor(Executor):
         """While stopping: reap idle workers as they exit, kill stragglers."""
         end = time.monotonic() + STOP_GRACE
         for w in list(self._workers):
-            w.proc.join(max(0.0, end - time.monotonic()))
-            if w.proc.exitcode is None:
-                self._kill(w)
-            else:
-                self._on_death(w, None)
+            self._reap(w, end)
+
+    def _retire(self, w: WorkerHandle) -> None:
+        """Stop idle worker ``w`` (to start one of the other kind in its place)."""
+        with contextlib.suppress(OSError):
+            w.conn.send(("stop",))
+        self._reap(w, time.monotonic() + STOP_GRACE)
+
+    def _reap(self, w: WorkerHandle, end: float) -> None:
+        """Wait until ``end`` for ``w``, told to stop, to exit (else kill it); forget it."""
+        w.proc.join(max(0.0, end - time.monotonic()))
+        if w.proc.exitcode is None:
+            self._kill(w)
+        else:
+            self._on_death(w, None)
 
 
 _open_executors: weakref.WeakSet[LocalExecutor] = weakref.WeakSet()

@@ -2,7 +2,8 @@
 
 Plain state owned by the :class:`~loxo.execution.local.LocalExecutor` dispatcher thread
 (nothing here is thread-safe), plus the two decisions that do not depend on the
-dispatcher: how a worker process is started (:func:`start_worker`, never with ``fork``) and
+dispatcher: how a worker process is started (:func:`start_worker`: never with ``fork``, and
+for sets of commands inside its own sandbox where it can) and
 what becomes of a datum whose worker died under it (:func:`lose_attempt`).
 """
 
@@ -20,8 +21,10 @@ from typing import Any
 
 from loxo.errors import InvalidArgumentError, PreconditionError
 
+from . import sandbox_worker
 from . import worker as worker_module
 from .runtime import Resume
+from .sandbox_worker import SandboxedProcess
 from .task import DatumResult, DatumState, DatumTask, LogLine, TaskSet
 from .worker_slot import WorkerSlot
 
@@ -74,10 +77,11 @@ class WorkerHandle:
     need (:meth:`datum`); it sends messages only about attempts the parent cannot infer
     (a datum's first attempt here is the one after its resume's, with the resume's logs)."""
 
-    proc: BaseProcess
+    proc: BaseProcess | SandboxedProcess
     conn: Connection
     ctrl: Connection
     slot: WorkerSlot
+    sandboxed: bool = False  # inside its own sandbox (command sets only: sandbox_worker)
     sj: SetJob | None = None
     seq: int = -1
     sent: tuple[DatumTask, ...] = ()  # the datums of the set as sent (the slot indexes them)
@@ -139,11 +143,15 @@ def mp_context(start_method: str | None) -> Any:
     return ctx
 
 
-def start_worker(ctx: Any) -> WorkerHandle:
-    """Start one worker with this process's environment, ``sys.path`` and cwd."""
+def start_worker(ctx: Any, *, sandboxed: bool = False) -> WorkerHandle:
+    """Start one worker with this process's environment, ``sys.path`` and cwd: from
+    ``ctx``, or under bubblewrap (``sandboxed``, :mod:`~loxo.execution.sandbox_worker`)."""
+    setup = worker_module.WorkerSetup(dict(os.environ), list(sys.path), os.getcwd())
+    if sandboxed:
+        sproc, sconn, sctrl, sslot = sandbox_worker.start(setup)
+        return WorkerHandle(sproc, sconn, sctrl, sslot, sandboxed=True)
     conn, child_conn = ctx.Pipe(duplex=True)
     ctrl_r, ctrl_w = ctx.Pipe(duplex=False)
-    setup = worker_module.WorkerSetup(dict(os.environ), list(sys.path), os.getcwd())
     slot = WorkerSlot(ctx)
     proc = ctx.Process(
         target=worker_module.main,

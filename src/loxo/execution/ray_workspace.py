@@ -24,6 +24,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from .control import start_time
 from .environment import remove_tree
 from .workspace import Workspace
 
@@ -40,15 +41,6 @@ def records_dir() -> Path:
     """This user's private directory of per-worker records (pgid files, workspaces);
     writers make it (mode 0700)."""
     return Path(tempfile.gettempdir(), f"loxo-ray-{os.getuid()}")
-
-
-def start_time(pid: int) -> int | None:
-    """When process ``pid`` started (clock ticks since boot), None if it does not exist."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def workspace() -> Workspace:

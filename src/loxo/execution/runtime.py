@@ -60,8 +60,17 @@ class Resume:
     logs: tuple[LogLine, ...] = ()
 
 
+_name: str | None = None  # set by a worker whose pid means nothing to others (in a sandbox)
+
+
 def worker_name() -> str:
-    return _worker_name(os.getpid())
+    return _name or _worker_name(os.getpid())
+
+
+def set_worker_name(name: str) -> None:
+    """How this process's datum results name their worker (default: host and pid)."""
+    global _name
+    _name = name
 
 
 @functools.cache
@@ -151,11 +160,11 @@ class _DatumRun:
         else:
             scratch_cm = scratch_dir()
         with scratch_cm as scratch:
-            pfs = f"{scratch}/pfs"
+            pfs = os.path.join(scratch, "pfs")
             if self.workspace is None:
                 os.makedirs(f"{pfs}/out")
             self.out_fresh = True
-            sandboxed = not self.ts.transform.python and use_sandbox()
+            sandboxed = self._contained() or (not self.ts.transform.python and use_sandbox())
             self.layout = Layout(pfs, sandboxed)
             self.env = pipeline_env(self.ts, self.task, self.layout)
             while self.attempts < self.tries and not self.control.cancelled:
@@ -231,7 +240,8 @@ class _DatumRun:
             return called.ok, called.error
         owner = _owner(t.user)
         if owner is not None:  # let the user reach /pfs (mkdtemp made it private)
-            os.chmod(os.path.dirname(self.layout.host_pfs), 0o755)
+            if not self._contained():
+                os.chmod(os.path.dirname(self.layout.host_pfs), 0o755)
             os.chmod(self.layout.host_pfs, 0o755)
             check_reachable(out, t.user)
         self._reset_out(out, owner)
@@ -268,8 +278,10 @@ class _DatumRun:
             raise CommandError("transform has neither cmd nor python")
         t, layout = self.ts.transform, self.layout
         data = ("\n".join(layout.rewrite(s) for s in stdin) + "\n").encode() if stdin else None
-        session = None
-        if layout.sandboxed and not t.user and self.workspace is not None and agent_enabled():
+        session, contained = None, self._contained()
+        if contained:  # this worker is in the sandbox: /pfs is where the command sees it
+            argv, cwd = list(cmd), t.working_dir or None
+        elif layout.sandboxed and not t.user and self.workspace is not None and agent_enabled():
             session = self.workspace.sandbox()
             argv, cwd = list(cmd), t.working_dir or visible_cwd(os.getcwd())
         elif layout.sandboxed:
@@ -290,9 +302,14 @@ class _DatumRun:
             logs=self.logs,
             control=self.control,
             session=session,
+            contained=contained,
         )
         self.result.process_seconds += outcome.seconds
         return outcome.ok, outcome.error
+
+    def _contained(self) -> bool:
+        """Whether this worker runs inside its own sandbox (its workspace is bound)."""
+        return self.workspace is not None and self.workspace.bound is not None
 
     def _datum(self) -> pyfunc.Datum:
         pfs = Path(self.layout.host_pfs)

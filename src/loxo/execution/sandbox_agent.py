@@ -99,15 +99,18 @@ def _reap() -> None:
             return
 
 
-def kill_all() -> None:
-    """SIGKILL every process of the sandbox but init and the agent; wait until gone."""
+def kill_all(*, reap: bool = True) -> None:
+    """SIGKILL every process of the sandbox but init and the caller; wait until gone.
+    ``reap=False`` leaves the caller's own children to whoever waits for them (a worker
+    inside its sandbox, whose ``Popen`` objects must reap their own)."""
     deadline = time.monotonic() + 10
     while True:
         try:
             os.kill(-1, signal.SIGKILL)
         except ProcessLookupError:  # not one left, not even a zombie: the usual case
             return
-        _reap()
+        if reap:
+            _reap()
         if not _others() or time.monotonic() > deadline:
             return
         time.sleep(0.0005)

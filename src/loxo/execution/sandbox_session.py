@@ -1,8 +1,9 @@
 """A worker's long-lived sandbox: one bubblewrap per worker, one exec agent inside.
 
 Starting bubblewrap costs a few milliseconds, more than a small datum's whole command, so a
-local worker keeps one sandbox for as long as its :class:`~loxo.execution.workspace.Workspace`
-lives: the same mount layout as a per-datum sandbox (:mod:`~loxo.execution.sandbox`), with
+Ray worker keeps one sandbox for as long as its :class:`~loxo.execution.workspace.Workspace`
+lives (a local worker lives in one itself: :mod:`~loxo.execution.sandbox_worker`): the same
+mount layout as a per-datum sandbox (:mod:`~loxo.execution.sandbox`), with
 the workspace's ``pfs`` directory bound at ``/pfs``, running
 :mod:`~loxo.execution.sandbox_agent`. Each command is handed to the agent with its three
 standard file descriptors and what changed in its environment since the previous command
@@ -17,7 +18,7 @@ runs as root (``--cap-drop ALL``: nothing a datum mounts could outlive it), and 
 a process of the sandbox (undumpable; a datum that kills it fails, and the worker starts a
 new sandbox). ``--die-with-parent`` ends the sandbox with the worker. Commands that switch
 users (``transform.user``) still get a sandbox of their own; ``LOXO_SANDBOX_AGENT=0`` gives
-every command one, as before.
+every command one (local workers included), as before.
 """
 
 from __future__ import annotations

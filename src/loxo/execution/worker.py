@@ -33,6 +33,7 @@ emptied between datums, and one long-lived sandbox for commands), removed at exi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -48,7 +49,8 @@ from loxo.errors import LoxoError
 from .capture import FdCapture
 from .control import DatumControl
 from .output_pack import PackGroup
-from .runtime import Resume, run_datum, store_for
+from .runtime import Resume, run_datum, set_worker_name, store_for
+from .sandbox import visible_cwd
 from .task import DatumResult, DatumState, LogLine, TaskSet
 from .worker_slot import WorkerSlot
 from .workspace import Workspace
@@ -63,6 +65,8 @@ class WorkerSetup:
     env: dict[str, str]
     sys_path: list[str]
     cwd: str
+    name: str = ""  # how results name this worker (default: host and pid)
+    bound: str | None = None  # the worker runs in its own sandbox: its ``/pfs`` (see Workspace)
 
 
 class _Outbox:
@@ -205,37 +209,56 @@ class _State:
             current.kill()
 
 
-def main(conn: Connection, ctrl: Connection, slot: WorkerSlot, setup: WorkerSetup) -> None:
-    """The worker process's entry point."""
+def main(conn: Connection, ctrl: Connection, slot: WorkerSlot, setup: WorkerSetup) -> bool:
+    """The worker process's entry point; False if it ends because its bound workspace
+    became unusable (its parent replaces it), else True."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _no_inheritable_fds()  # commands are started with posix_spawn, which closes no others
     os.environ.clear()
     os.environ.update(setup.env)
     sys.path[:] = setup.sys_path
-    os.chdir(setup.cwd)
+    try:
+        os.chdir(visible_cwd(setup.cwd) if setup.bound else setup.cwd)
+    except OSError:
+        os.chdir("/")  # the sandbox does not show it (say, under /pfs)
+    if setup.name:
+        set_worker_name(setup.name)
     capture = FdCapture()
     state = _State()
     threading.Thread(target=_control_loop, args=(ctrl, state), daemon=True).start()
     outbox = _Outbox(conn)
-    workspace = Workspace()
+    workspace = Workspace(bound=setup.bound)
     outbox.send(("ready",))
     try:
         while True:
             try:
                 msg = conn.recv()
             except (EOFError, OSError):
-                return
+                return True
             if msg[0] != "set":
-                return
+                return True
             _, seq, ts, resumes = msg
             state.start_set(seq)
             try:
                 _run_set(outbox, slot, seq, state, capture, workspace, ts, resumes)
             finally:
                 outbox.flush()
+            if workspace.lost:  # its parent replaces it: the rest of the set runs again
+                return False
             outbox.send(("done",))
     finally:
         workspace.close()
+
+
+def _no_inheritable_fds() -> None:
+    """Mark every descriptor but 0, 1 and 2 close-on-exec (those the worker got from its
+    parent or the forkserver are inheritable)."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2:
+            with contextlib.suppress(OSError):  # the listing's own descriptor, now closed
+                os.set_inheritable(fd, False)
 
 
 def _run_set(
@@ -273,6 +296,8 @@ def _run_set(
         if state.is_cancelled():
             return
         outbox.result(ts.store_url, result)
+        if workspace.lost:  # its /pfs is unusable: the rest of the set goes to another worker
+            return
 
 
 def _control_loop(ctrl: Connection, state: _State) -> None:

@@ -20,19 +20,54 @@ the old value or the new one, never a mix.
 
 from __future__ import annotations
 
+import mmap
+import os
 from typing import Any
 
+_SIZE = 16  # two 64-bit words
 _SEQ_MASK = (1 << 31) - 1
 _INDEX_MASK = (1 << 32) - 1
 
 
 class WorkerSlot:
     """The two words; made by the parent with its ``multiprocessing`` context, then pickled
-    to the worker with the other arguments of its process."""
+    to the worker with the other arguments of its process -- or, for a worker started
+    without ``multiprocessing`` (:mod:`~loxo.execution.sandbox_worker`), in a memory file
+    whose descriptor the worker inherits (:meth:`in_memfd`, :meth:`attach`)."""
 
-    def __init__(self, ctx: Any) -> None:
-        self._words = ctx.RawArray("q", 2)
-        self._words[0] = -1
+    def __init__(self, ctx: Any = None, *, words: Any = None) -> None:
+        self._words = words if words is not None else ctx.RawArray("q", 2)
+        if words is None:
+            self._words[0] = -1
+        self.fd = -1  # the memory file's descriptor, if any (the parent's to pass on)
+
+    @classmethod
+    def in_memfd(cls) -> WorkerSlot:
+        """A slot in a new memory file (its descriptor: :attr:`fd`, not inheritable)."""
+        fd = os.memfd_create("loxo-worker-slot", os.MFD_CLOEXEC)
+        try:
+            os.ftruncate(fd, _SIZE)
+            slot = cls(words=_map(fd))
+        except BaseException:
+            os.close(fd)
+            raise
+        slot._words[0] = -1
+        slot.fd = fd
+        return slot
+
+    @classmethod
+    def attach(cls, fd: int) -> WorkerSlot:
+        """The slot in the memory file ``fd`` (in the worker; the descriptor is closed)."""
+        try:
+            return cls(words=_map(fd))
+        finally:
+            os.close(fd)
+
+    def close_fd(self) -> None:
+        """Close the memory file's descriptor (the mapping stays)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
     # --- written by the worker -----------------------------------------------------------
 
@@ -55,3 +90,9 @@ class WorkerSlot:
 
     def pgid(self) -> int | None:
         return int(self._words[1]) or None
+
+
+def _map(fd: int) -> memoryview:
+    """The two words of memory file ``fd`` (shared: both sides map the same pages; an
+    aligned 64-bit item of a memoryview is stored whole, like a ``RawArray``'s)."""
+    return memoryview(mmap.mmap(fd, _SIZE)).cast("q")

@@ -20,6 +20,13 @@ its lifetime instead of a fresh ``loxo-datum-XXXX`` per datum:
   (:class:`~loxo.execution.sandbox_session.SandboxSession`) with this ``pfs`` at ``/pfs``,
   started on first use and replaced with the workspace or when its agent died.
 
+A worker that itself runs inside its sandbox (:mod:`~loxo.execution.sandbox_worker`) has a
+**bound** workspace: ``pfs`` is the sandbox's ``/pfs``, a bind mount of a directory its
+parent made, which the workspace never makes, moves or removes (the parent removes it
+after the worker). What a fresh workspace would mend there is mended in place (emptied,
+its mode restored); if that fails, :attr:`Workspace.lost` is set and the worker must end,
+so that its parent replaces it.
+
 Anything unexpected while emptying (a directory user code made read-only as another user,
 say) falls back to :func:`~loxo.execution.environment.remove_tree` and a fresh workspace.
 """
@@ -36,15 +43,22 @@ from pathlib import Path
 from .environment import remove_tree
 from .sandbox_session import SandboxSession
 
-__all__ = ["Workspace", "empty_dir_at"]
+__all__ = ["Workspace", "WorkspaceLost", "empty_dir_at"]
+
+
+class WorkspaceLost(OSError):
+    """A bound workspace's ``/pfs`` cannot be used any more: the worker must end."""
 
 
 class Workspace:
-    """One worker's scratch directory (not thread-safe: one datum at a time)."""
+    """One worker's scratch directory (not thread-safe: one datum at a time); with
+    ``bound``, the ``pfs`` directory of a worker inside its own sandbox (``/pfs``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, bound: str | None = None) -> None:
         self.root: Path | None = None
         self.generation = 0  # bumped whenever ``root`` is (re)made
+        self.bound = bound
+        self.lost = False
         self._parent: str | None = None
         self._ident: tuple[int, int] = (0, 0)
         self._session: SandboxSession | None = None
@@ -88,6 +102,8 @@ class Workspace:
                 # swapped what is in it for symlinks cannot redirect the removal
                 try:
                     self._left = self._clean(fd)
+                    if self.bound is not None and os.fstat(fd).st_nlink == 0:
+                        self.lost = True  # removed (through its host path): nothing to mend
                 except OSError:
                     self._discard()
         finally:
@@ -114,6 +130,16 @@ class Workspace:
         inode, private mode)."""
         assert self.root is not None
         flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+        if self.bound is not None:  # a mount point: user code can neither move nor replace it
+            st = os.lstat(self.bound)
+            if stat.S_IMODE(st.st_mode) not in (self._mode, 0o755):
+                os.chmod(self.bound, self._mode)  # else even its owner may not open it
+            fd = os.open(self.bound, flags)
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) != self._ident or st.st_nlink == 0:
+                os.close(fd)
+                raise OSError(f"{self.bound} was replaced or removed")
+            return fd
         root_fd = os.open(self.root, flags)
         try:
             fd = os.open("pfs", flags, dir_fd=root_fd)
@@ -153,6 +179,8 @@ class Workspace:
 
     def _ready(self) -> tuple[Path, int]:
         """The workspace (made anew if missing, moved or changed) and its ``pfs`` open."""
+        if self.bound is not None:
+            return self._ready_bound()
         parent = os.environ.get("LOXO_SCRATCH") or None
         if self.root is not None and parent == self._parent:
             try:
@@ -169,12 +197,46 @@ class Workspace:
         self.generation += 1
         return root, self._open_pfs()
 
+    def _ready_bound(self) -> tuple[Path, int]:
+        if self.lost:
+            raise WorkspaceLost(f"{self.bound} cannot be used any more")
+        if self.root is None:
+            assert self.bound is not None
+            st = os.lstat(self.bound)
+            self.root, self._ident = Path(os.path.dirname(self.bound)), (st.st_dev, st.st_ino)
+            self.generation += 1
+        try:
+            return self.root, self._open_pfs()
+        except OSError as e:
+            self.lost = True
+            raise WorkspaceLost(f"{self.bound} cannot be used any more: {e}") from None
+
     def _discard(self) -> None:
         self._left = None
+        if self.bound is not None:
+            self._empty_bound()
+            return
         self._stop_sandbox()
         if self.root is not None:
             remove_tree(self.root)
             self.root = None
+
+    def _empty_bound(self) -> None:
+        """What a fresh workspace would be, in place: ``/pfs`` empty (also through
+        directories user code made read-only); else :attr:`lost`."""
+        assert self.bound is not None
+        try:
+            with os.scandir(self.bound) as it:
+                entries = [(e.path, e.is_dir(follow_symlinks=False)) for e in it]
+            for path, is_dir in entries:
+                if is_dir:
+                    remove_tree(Path(path))
+                else:
+                    os.unlink(path)
+            if os.listdir(self.bound):
+                raise OSError(f"{self.bound} could not be emptied")
+        except OSError:
+            self.lost = True
 
 
 def empty_dir_at(fd: int) -> None:

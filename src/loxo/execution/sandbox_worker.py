@@ -1,0 +1,188 @@
+"""A local worker that runs inside its own bubblewrap sandbox: no agent between it and
+the commands it runs.
+
+A worker that starts commands through an exec agent in its long-lived sandbox
+(:mod:`~loxo.execution.sandbox_session`) pays a hop per command: the request to the agent,
+the agent's spawn, its answer, two more processes to wake on a busy machine. For sets of
+commands (without ``transform.user``) the local executor therefore starts the worker
+process itself under bubblewrap, with the same mount layout (:func:`~loxo.execution.
+sandbox.root_args`: the host's root but ``/proc``, ``/dev`` and ``/pfs``; its own PID
+namespace; ``--die-with-parent``; no capability when it runs as root), and a scratch
+directory that the parent made bound at ``/pfs``. The worker then runs each command as
+it would outside (its own process group, captured pipes) and, once the command has
+ended, kills every other process of the sandbox -- there is nothing else of its own there
+(:func:`~loxo.execution.sandbox_agent.kill_all`): what a datum started never outlives it.
+
+Python transforms and commands with ``transform.user`` run in workers outside
+(``multiprocessing``): a Python call would see its own process as pid 2, and switching
+users needs capabilities that the sandbox drops.
+
+Parent side (:func:`start`): the scratch directory ``<$LOXO_SCRATCH or temp dir>/
+loxo-worker-XXXX`` with its ``pfs`` and an ``owner`` record (this process's pid and start
+time), a socket pair for the worker's connection, a pipe for control, and the worker's
+:class:`~loxo.execution.worker_slot.WorkerSlot` in a memory file, all passed as inherited
+descriptors; then the :class:`~loxo.execution.worker.WorkerSetup` as the first message.
+:class:`SandboxedProcess` gives the executor the parts of ``multiprocessing``'s process
+it uses, and removes the scratch directory once the worker is gone. A parent killed
+outright cannot remove it: the first worker a process starts removes the directories whose
+owner is gone. Worker side: :func:`boot`, run by a ``python -c`` line that first sets
+``sys.path`` to the parent's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from .control import start_time
+from .environment import remove_tree
+from .sandbox import PFS, SandboxUnavailable, bwrap_path, root_args, use_sandbox
+from .sandbox_session import agent_enabled
+from .task import TaskSet
+from .worker import WorkerSetup
+from .worker import main as worker_main
+from .worker_slot import WorkerSlot
+
+__all__ = ["SandboxedProcess", "boot", "start", "wanted"]
+
+PREFIX = "loxo-worker-"
+OWNER = "owner"  # in a worker's scratch directory: "<pid> <start time>" of its parent
+BOOT = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+    "from loxo.execution.sandbox_worker import boot; boot(*map(int, sys.argv[2:]))"
+)
+LOST = 3  # the worker's exit code when its /pfs became unusable (see Workspace.lost)
+
+
+def wanted(ts: TaskSet) -> bool:
+    """Whether ``ts`` runs in a worker inside its sandbox: commands without a user switch,
+    where the sandbox is used (a required sandbox that does not work is reported by the
+    datums, in a worker outside) and the agent is not turned off (``LOXO_SANDBOX_AGENT=0``
+    keeps one sandbox per command)."""
+    t = ts.transform
+    if t.python or t.user or not agent_enabled():
+        return False
+    try:
+        return use_sandbox()
+    except SandboxUnavailable:
+        return False
+
+
+class SandboxedProcess:
+    """A sandboxed worker as the executor sees it: the parts of ``multiprocessing``'s
+    ``BaseProcess`` it uses (``pid`` is bubblewrap's, which the worker dies with)."""
+
+    def __init__(self, popen: subprocess.Popen[bytes], scratch: Path) -> None:
+        self._popen, self._scratch = popen, scratch
+        self.pid = popen.pid
+        self.sentinel = os.pidfd_open(popen.pid)  # readable once bubblewrap has exited
+
+    @property
+    def exitcode(self) -> int | None:
+        """As ``multiprocessing`` says it: negative for a signal (bubblewrap reports a
+        worker killed by signal N as 128 + N)."""
+        code = self._popen.poll()
+        if code is not None and 128 < code <= 128 + 64:
+            return 128 - code
+        return code
+
+    def join(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._popen.wait(timeout)
+
+    def close(self) -> None:
+        """Release the process and remove its scratch directory (once it has exited)."""
+        if self._popen.poll() is None:
+            raise ValueError("the sandboxed worker is still running")
+        if self.sentinel >= 0:
+            os.close(self.sentinel)
+            self.sentinel = -1
+            remove_tree(self._scratch)
+
+
+def start(setup: WorkerSetup) -> tuple[SandboxedProcess, Connection, Connection, WorkerSlot]:
+    """Start a worker in its sandbox: (process, connection, control end, slot)."""
+    bwrap = bwrap_path()
+    if bwrap is None:
+        raise OSError("bwrap is not on PATH")
+    scratch = _scratch()
+    ours, theirs = socket.socketpair()
+    ctrl_r, ctrl_w = os.pipe()
+    slot: WorkerSlot | None = None
+    try:
+        slot = WorkerSlot.in_memfd()
+        fds = (theirs.fileno(), ctrl_r, slot.fd)
+        caps = ["--cap-drop", "ALL"] if os.geteuid() == 0 else []
+        argv = [bwrap, *root_args(), *caps, "--bind", str(scratch / "pfs"), PFS,
+                "--chdir", "/", sys.executable, "-c", BOOT, json.dumps(setup.sys_path),
+                *map(str, fds)]  # fmt: skip
+        popen = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, pass_fds=fds, start_new_session=True
+        )
+    except BaseException:
+        for fd in (ours.detach(), ctrl_w):
+            os.close(fd)
+        if slot is not None:
+            slot.close_fd()
+        remove_tree(scratch)
+        raise
+    finally:
+        theirs.close()
+        os.close(ctrl_r)
+    slot.close_fd()
+    proc = SandboxedProcess(popen, scratch)
+    conn = Connection(ours.detach())
+    name = f"{socket.gethostname()}:{popen.pid}"
+    conn.send(WorkerSetup(setup.env, setup.sys_path, setup.cwd, name=name, bound=PFS))
+    return proc, conn, Connection(ctrl_w, readable=False), slot
+
+
+def boot(conn_fd: int, ctrl_fd: int, slot_fd: int) -> None:
+    """The worker's entry point inside the sandbox (its descriptors from :func:`start`)."""
+    conn = Connection(conn_fd)
+    ctrl = Connection(ctrl_fd, writable=False)
+    slot = WorkerSlot.attach(slot_fd)
+    setup = conn.recv()
+    if not worker_main(conn, ctrl, slot, setup):
+        sys.exit(LOST)
+
+
+def _scratch() -> Path:
+    """A new worker's scratch directory, with its ``pfs`` and ``owner`` record."""
+    parent = os.environ.get("LOXO_SCRATCH") or None
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    with contextlib.suppress(OSError):
+        _sweep(parent or tempfile.gettempdir())
+    root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+    try:
+        os.mkdir(root / "pfs", 0o777)  # as a plain mkdir makes it (the umask applies)
+        me = os.getpid()
+        (root / OWNER).write_text(f"{me} {start_time(me) or 0}")
+    except BaseException:
+        remove_tree(root)
+        raise
+    return root
+
+
+@functools.cache
+def _sweep(parent: str) -> None:
+    """Once per process and directory: remove the scratch directories of sandboxed
+    workers whose parent is gone."""
+    for entry in os.scandir(parent):
+        if not entry.name.startswith(PREFIX) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            pid, started = (int(x) for x in Path(entry.path, OWNER).read_text().split())
+        except (OSError, ValueError):
+            continue  # not a sandboxed worker's (or not finished being made)
+        if start_time(pid) != started:
+            remove_tree(Path(entry.path))
