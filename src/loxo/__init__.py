@@ -13,8 +13,22 @@ The package is layered, each layer importing only those below it:
 <- ``client`` (Python SDK) and ``cli`` (the ``loxo`` command).
 """
 
-from loxo.client import Client
+from typing import TYPE_CHECKING, Any
+
 from loxo.errors import LoxoError
+
+if TYPE_CHECKING:
+    from loxo.client import Client
 
 __version__ = "0.1.0"
 __all__ = ["Client", "LoxoError", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # ``Client`` is imported on first use: worker processes, which import ``loxo.execution``
+    # and never a client, start without the service and its dependencies (~0.25 s)
+    if name == "Client":
+        from loxo.client import Client
+
+        return Client
+    raise AttributeError(f"module 'loxo' has no attribute {name!r}")
