@@ -163,6 +163,24 @@ class ExecutorContract:
         assert "no-such-program-loxo" in r.error + " ".join(lines(r))
 
     @BOTH_LAYOUTS
+    def test_the_pipelines_path_finds_its_programs(
+        self, executor: Executor, d: Datums, tmp_path: Path
+    ) -> None:
+        # looked up on transform.env's PATH, as the command's own environment says,
+        # datum after datum (the lookup is remembered per PATH)
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "loxo-hello").write_text('#!/bin/sh\necho hello > "$LOXO_PFS/out/$1"\n')
+        (bin_dir / "loxo-hello").chmod(0o755)
+        path = f"{bin_dir}:{os.environ['PATH']}"
+        t = Transform(cmd=("loxo-hello", "x"), env=(("PATH", path),))
+        rs = by_id(executor.run([d.set(t, [d.simple("d1"), d.simple("d2")])]))
+        assert all(r.state == DatumState.SUCCESS for r in rs.values()), rs
+        assert all(d.output(r) == {"/x": b"hello\n"} for r in rs.values())
+        [r] = executor.run([d.set(Transform(cmd=("loxo-hello", "x")), [d.simple("d3")])])
+        assert r.state == DatumState.FAILED and "loxo-hello" in r.error + " ".join(lines(r))
+
+    @BOTH_LAYOUTS
     def test_working_dir(self, executor: Executor, d: Datums) -> None:
         t = sh("pwd > /pfs/out/pwd; cat a.txt > /pfs/out/a", working_dir="/pfs/in")
         [r] = executor.run([d.set(t, [d.simple("d1")])])

@@ -204,7 +204,7 @@ def _spawn(
     stdout and stderr. ``posix_spawn`` where it can (no other directory, no other user):
     it costs half of ``Popen``'s time in this process, and small datums are many."""
     if cwd is None and not options:
-        path = argv[0] if "/" in argv[0] else shutil.which(argv[0], path=env.get("PATH"))
+        path = argv[0] if "/" in argv[0] else _which(argv[0], env.get("PATH", os.defpath))
         if path is None:  # as Popen says it
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
         stdin = fds[0] if fds[0] >= 0 else _devnull()
@@ -250,6 +250,21 @@ class _Spawned:
             _, status = os.waitpid(self.pid, 0)
             self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
+
+
+_found: dict[tuple[str, str], str] = {}  # (command, PATH) -> its executable
+
+
+def _which(name: str, path: str) -> str | None:
+    """Where ``name`` is on ``path``, remembered as a shell's hash table does (searching
+    ``PATH`` costs more than starting a small command)."""
+    key = (name, path)
+    found = _found.get(key)
+    if found is None or not os.access(found, os.X_OK):
+        found = shutil.which(name, path=path)
+        if found is not None:
+            _found[key] = found
+    return found
 
 
 @functools.cache
