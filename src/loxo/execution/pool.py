@@ -81,7 +81,6 @@ class WorkerHandle:
     conn: Connection
     ctrl: Connection
     slot: WorkerSlot
-    sandboxed: bool = False  # inside its own sandbox (command sets only: sandbox_worker)
     sj: SetJob | None = None
     seq: int = -1
     sent: tuple[DatumTask, ...] = ()  # the datums of the set as sent (the slot indexes them)
@@ -99,6 +98,11 @@ class WorkerHandle:
         self.sent = sj.ts.datums if sj is not None else ()
         self.attempt_of = self.returned = None
         self.deadline = None
+
+    @property
+    def sandboxed(self) -> bool:
+        """Whether it runs inside its own sandbox (sets of commands only)."""
+        return isinstance(self.proc, SandboxedProcess)
 
     def datum(self) -> str | None:
         """The datum of its set that it runs now, as far as the parent knows (None once
@@ -149,7 +153,7 @@ def start_worker(ctx: Any, *, sandboxed: bool = False) -> WorkerHandle:
     setup = worker_module.WorkerSetup(dict(os.environ), list(sys.path), os.getcwd())
     if sandboxed:
         sproc, sconn, sctrl, sslot = sandbox_worker.start(setup)
-        return WorkerHandle(sproc, sconn, sctrl, sslot, sandboxed=True)
+        return WorkerHandle(sproc, sconn, sctrl, sslot)
     conn, child_conn = ctx.Pipe(duplex=True)
     ctrl_r, ctrl_w = ctx.Pipe(duplex=False)
     slot = WorkerSlot(ctx)
