@@ -6,7 +6,8 @@ camelCase and are normalised to snake_case (maps of user data -- ``transform.env
 annotations, node selectors, pod specs -- keep their keys). Every field is checked: an unknown
 key, a wrong type or a bad value raises :class:`InvalidSpec` naming the source, the field path
 (``input.cross[1].pfs.glob``), the offending value and what was expected. The first error found
-is reported.
+is reported. Reading the text into documents and field names is
+:mod:`~loxo.pps.spec_documents`; the input tree, :mod:`~loxo.pps.spec_inputs`.
 
 A :class:`PipelineSpec` is the normalised result: defaults filled (SEMANTICS §2), durations in
 seconds, resource quantities in cores and bytes, the input tree as :class:`Input`. Fields loxo
@@ -19,16 +20,14 @@ equal spec.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import yaml
-
 from loxo.execution.task import Transform
+from loxo.pps.spec_documents import load_documents, normalise_keys
 from loxo.pps.spec_inputs import (
     CronInput,
     Fields,
@@ -37,7 +36,6 @@ from loxo.pps.spec_inputs import (
     PfsInput,
     expected,
     format_duration,
-    join_path,
     next_tick,
     parse_duration,
     parse_input,
@@ -95,8 +93,6 @@ TRANSFORM_EXTRA = (
     *("datum_batching",),
 )
 # Maps of user data whose keys are never renamed.
-_VERBATIM = frozenset({"env", "annotations", "labels", "node_selector", "pod_spec", "pod_patch"})
-_VERBATIM |= {"tolerations", "tf_job", "determined"}
 _PYTHON_TARGET = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
@@ -200,7 +196,7 @@ class PipelineSpec:
 
 def parse_specs(text: str, source: str = "<spec>") -> list[PipelineSpec]:
     """Every pipeline spec in ``text`` (JSON or YAML); errors name ``source`` and the field."""
-    documents = _load_documents(text, source)
+    documents = load_documents(text, source)
     specs = []
     for number, document in enumerate(documents, 1):
         where = f"{source} (document {number})" if len(documents) > 1 else source
@@ -215,94 +211,6 @@ def spec_from_dict(document: object, source: str = "<spec>") -> PipelineSpec:
         return _build(raw)
     except InvalidSpec as err:
         raise err.in_source(source) from None
-
-
-class _Pairs(dict[Any, Any]):
-    """A mapping as loaded, remembering the keys that were given more than once."""
-
-    duplicates: tuple[Any, ...] = ()
-
-
-def _pairs(pairs: list[tuple[Any, Any]], own_keys: list[Any] | None = None) -> _Pairs:
-    result = _Pairs(pairs)
-    keys = [key for key, _ in pairs] if own_keys is None else own_keys
-    result.duplicates = tuple(key for i, key in enumerate(keys) if key in keys[:i])
-    return result
-
-
-class _YamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, with mappings that remember duplicate keys."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Pairs:
-    own = [key.value for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"]
-    loader.flatten_mapping(node)  # merge keys (<<) come first, so own keys override them
-    return _pairs(loader.construct_pairs(node, deep=True), own)
-
-
-_YamlLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _load_documents(text: str, source: str) -> list[object]:
-    """The non-empty documents of a JSON stream or a YAML file."""
-    json_error: json.JSONDecodeError | None = None
-    if text.lstrip().startswith("{"):
-        decoder, pos, found = json.JSONDecoder(object_pairs_hook=_pairs), 0, []
-        try:
-            while rest := text[pos:].lstrip():  # a stream of objects, as pachctl reads
-                document, end = decoder.raw_decode(rest)
-                found.append(document)
-                pos += len(text[pos:]) - len(rest) + end
-            return found
-        except json.JSONDecodeError as err:
-            json_error = err  # perhaps flow-style YAML: try that before complaining
-    try:
-        documents = [d for d in yaml.load_all(text, Loader=_YamlLoader) if d is not None]
-    except yaml.YAMLError as err:
-        if json_error is not None:
-            at = f"line {json_error.lineno}, column {json_error.colno}"
-            raise InvalidSpec(
-                "", None, f"not valid JSON: {json_error.msg} at {at}", source
-            ) from None
-        mark = getattr(err, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        why = getattr(err, "problem", None) or str(err)
-        raise InvalidSpec("", None, f"not valid YAML: {why}{at}", source) from None
-    if not documents:
-        raise InvalidSpec("", None, "no pipeline spec found", source)
-    return documents
-
-
-def snake_case(key: str) -> str:
-    """``datumTries`` -> ``datum_tries``; ``URL`` -> ``url``; snake_case stays as it is."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
-
-
-def normalise_keys(value: object, path: str, rename: bool = True) -> Any:
-    """``value`` as plain dicts and lists, field names in snake_case (unless not ``rename``).
-
-    A key given twice in one mapping, or two spellings of one field, is an error.
-    """
-    if isinstance(value, list):
-        return [normalise_keys(item, f"{path}[{i}]", rename) for i, item in enumerate(value)]
-    if not isinstance(value, Mapping):
-        return value
-    duplicates = getattr(value, "duplicates", ())
-    if duplicates:
-        raise InvalidSpec(join_path(path, str(duplicates[0])), None, "given more than once")
-    result: dict[Any, Any] = {}
-    spelled: dict[str, str] = {}
-    for key, item in value.items():
-        if not isinstance(key, str):
-            raise expected(path or "(document)", "field names that are strings", key)
-        name = snake_case(key) if rename else key
-        if name in result:
-            why = f"given twice, as {spelled[name]!r} and {key!r}"
-            raise InvalidSpec(join_path(path, name), item, why)
-        spelled[name] = key
-        keep = rename and name not in _VERBATIM
-        result[name] = normalise_keys(item, join_path(path, name), keep)
-    return result
 
 
 # --- building a spec -------------------------------------------------------------------------

@@ -147,8 +147,8 @@ def format_duration(seconds: float) -> str:
 class Fields:
     """One mapping of a spec at ``path``, read field by field with the expected types.
 
-    Keys are already snake_case (see ``normalise_keys`` in :mod:`loxo.pps.spec`). A key not in
-    ``known`` is an error naming its path and the closest known field. An absent key and an
+    Keys are already snake_case (see :func:`~loxo.pps.spec_documents.normalise_keys`). A key
+    not in ``known`` is an error naming its path and the closest known field. An absent key and an
     explicit ``null`` both read as the default.
     """
 
