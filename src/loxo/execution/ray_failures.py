@@ -45,7 +45,8 @@ __all__ = ["FRUITLESS", "LOOKUP_TIMEOUT", "SlotEnds"]
 
 FRUITLESS = 3  # a set's slot dying this many times in a row before it runs a datum fails it
 LOOKUP_TIMEOUT = 10.0  # how long the driver waits for a dead worker's attempt record (s)
-REPORT_LAG = 0.25  # how long a slot's end waits for the answer of the outstanding poll (s)
+REPORT_LAG = 0.25  # how long to wait for reports on their way (s): at a slot's end, for
+# the outstanding poll's answer; in restart_datum, for the attempt of a datum next in line
 
 
 class SlotEnds:
