@@ -220,6 +220,26 @@ class TestRayExecutor(ExecutorContract):
         assert (r.state, r.attempts) == (DatumState.FAILED, 2)
         assert r.error == "the Ray worker died (WorkerCrashedError)"
 
+    def test_a_python_call_that_ends_its_worker_at_once_costs_its_datum_only(
+        self, executor: RayExecutor, d: Datums
+    ) -> None:
+        # the worker exits before its attempt report can be out: the attempt record it
+        # left on its node tells the driver which datum and attempt died with it
+        t = Transform(python=f"{PY}:exit_on_victim", env=(("VICTIM", "b"),))
+        ts = d.set(t, [d.simple(x) for x in ("a", "b", "c", "e")], datum_tries=2)
+        start = time.monotonic()
+        rs = by_id(executor.run([ts]))
+        assert time.monotonic() - start < 60
+        assert set(rs) == {"a", "b", "c", "e"}
+        assert (rs["b"].state, rs["b"].attempts) == (DatumState.FAILED, 2), rs["b"]
+        assert rs["b"].error == "the Ray worker died (WorkerCrashedError)"
+        assert lines(rs["b"], "system")[-1] == (
+            "attempt 2 of 2 failed: the Ray worker died (WorkerCrashedError)"
+        )
+        for x in ("a", "c", "e"):
+            assert (rs[x].state, rs[x].attempts) == (DatumState.SUCCESS, 1), rs[x]
+            assert d.output(rs[x]) == {f"/{x}": b"ok"}
+
     def test_a_node_dying_mid_set(
         self, executor: RayExecutor, d: Datums, ray_cluster: RayCluster, tmp_path: Path
     ) -> None:

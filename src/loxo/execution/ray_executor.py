@@ -40,15 +40,18 @@ process's connection to Ray and its mailbox actor, :mod:`ray_connection
 <loxo.execution.ray_connection>`.
 
 **Failures.** Slots are submitted with ``max_retries=0``; the executor resubmits sets
-itself, so that it can count attempts as the local executor does. When a slot's worker
-or node dies (``WorkerCrashedError``, ``NodeDiedError``, out of memory, a forced cancel)
-the datum it was running loses one attempt (a datum that always kills its worker ends
-FAILED after ``datum_tries``), the datums it finished stay finished, and the rest of the
-set -- and the set queued behind it, which lost nothing -- go to other slots, which Ray
-places on any live node. A datum may thus run twice; its result is
-reported once, and tasks are idempotent, so the job's output is exactly a clean run's. A
-task that dies three times in a row before running any datum fails the rest of its set;
-an error of the worker's environment (loxo missing, a bad ``runtime_env``) fails it at once.
+itself, so that it can count attempts as the local executor does (:mod:`ray_failures
+<loxo.execution.ray_failures>`). When a slot's worker or node dies
+(``WorkerCrashedError``, ``NodeDiedError``, out of memory, a forced cancel) the datum it
+was running loses one attempt (a datum that always kills its worker ends FAILED after
+``datum_tries``; a Python call that kills its worker before its report is out is known
+from the attempt record the worker left on its node, :mod:`ray_attempts
+<loxo.execution.ray_attempts>`), the datums it finished stay finished, and the rest of
+the set -- and the set queued behind it, which lost nothing -- go to other slots, which
+Ray places on any live node. A datum may thus run twice; its result is reported once,
+and tasks are idempotent, so the job's output is exactly a clean run's. A task that dies
+three times in a row before running any datum fails the rest of its set; an error of the
+worker's environment (loxo missing, a bad ``runtime_env``) fails it at once.
 
 **Control.** ``restart_datum`` kills the running command's process group through the
 set's mailbox (the worker stays warm and the next attempt sees the same scratch space);
@@ -75,21 +78,20 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import replace
 from typing import Any
 
 import ray
-from ray.exceptions import NodeDiedError, RayError, RayTaskError, RuntimeEnvSetupError
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+from ray.exceptions import RayError
 
 from loxo.errors import InvalidArgumentError
 
-from . import ray_worker
+from . import ray_attempts, ray_worker
 from .control import RESTARTED
 from .executor import Executor, ExecutorClosed
 from .ray_connection import ADDRESS_ENV, acquire, code_paths, first_line, release, shared_board
+from .ray_failures import REPORT_LAG, SlotEnds
 from .ray_resources import demand, task_options, unsatisfiable
-from .ray_sets import InFlight, Run, Slot, failed_result, lose_attempt
+from .ray_sets import InFlight, Run, Slot, failed_result
 from .ray_slots import QUEUE, SlotPool, stop_slot
 from .task import DatumResult, TaskSet
 
@@ -99,15 +101,13 @@ AUTOSCALING_ENV = "LOXO_RAY_AUTOSCALING"
 WAIT = 1.0  # longest sleep of a run's loop (s): how often it looks at deadlines and close()
 BOARD_WAIT = 10.0  # how long one long poll of the run's mailbox may wait (s)
 LINGER = 0.005  # how long a poll that found reports waits for more (s): one wake-up a burst
-REPORT_LAG = 0.25  # how long restart_datum waits for the report of a datum next in line (s)
 NODES_TTL = 10.0  # how long the list of nodes is trusted by the feasibility check (s)
-FRUITLESS = 3  # a set's slot dying this many times in a row before it runs a datum fails it
 GRACE = 3.0  # how long a worker has to obey a cancel or kill before Ray kills it (s)
 UNSTARTED_GRACE = 0.5  # how long a cancelled set may take to report its start (s)
 SLOT_IDLE = 10.0  # how long an idle slot waits for another set (of any run) before it ends
 
 
-class RayExecutor(Executor):
+class RayExecutor(SlotEnds, Executor):
     """Datum sets on Ray, in slots (see the module documentation).
 
     - ``address``: the cluster, for ``ray.init`` (default ``$LOXO_RAY_ADDRESS``; none: a
@@ -152,6 +152,7 @@ class RayExecutor(Executor):
         self._run_slot: Any = None
         self._slots = SlotPool(self._lock, self._id, slot_idle)  # warm across runs
         self._reap: Any = None
+        self._read_record: Any = None
         self._nodes: list[dict[str, Any]] = []
         self._nodes_at = -NODES_TTL
 
@@ -324,6 +325,7 @@ class RayExecutor(Executor):
             acquire(self)
             self._run_slot = ray.remote(ray_worker.run_slot)
             self._reap = ray.remote(ray_worker.reap)
+            self._read_record = ray.remote(ray_attempts.read_record)
             self._board = shared_board()
 
     def _start(self, run: Run, ts: TaskSet) -> list[DatumResult]:
@@ -443,7 +445,10 @@ class RayExecutor(Executor):
                 s = run.sets.get(key)
                 if s is None:  # from a task that has ended: its return value counted
                     continue
-                if kind == "attempt":
+                if kind == "slot":  # where the slot's worker runs (before its first set)
+                    if s.slot is not None and s.slot.key == rest[0]:
+                        s.slot.node, s.slot.pid = rest[1], rest[2]
+                elif kind == "attempt":
                     if s.cancelled and not s.pid:  # cancelled before it reported its start
                         s.escalate_at = now + GRACE
                         tell.append(s)
@@ -494,103 +499,6 @@ class RayExecutor(Executor):
             self._tell(s, ("kill", datum))
         for ref in stuck:
             _force_cancel(ref)
-
-    # --- ended tasks ---------------------------------------------------------------------
-
-    def _on_slot_end(self, run: Run, slot: Slot) -> list[DatumResult]:
-        """A slot's task ended: by itself (idle, or the board gone) or with its worker. Its
-        first set lost its worker; the sets queued behind it never started. Reports it sent
-        before it ended are taken into account first (which datum ran, in which process
-        group to reap, which sets it finished)."""
-        self._slots.forget(slot)
-        results = self._reports_so_far(run) if slot.sets else []
-        try:
-            ray.get(slot.ref)
-        except (RayTaskError, RuntimeEnvSetupError) as e:  # the worker cannot run loxo here
-            why = f"the Ray worker could not run the datum set: {first_line(e)}"
-            for s in self._orphans(run, slot):
-                if not s.cancelled:
-                    results += self._fail_rest(s, why)
-            return results
-        except RayError as e:
-            orphans = self._orphans(run, slot)
-            for i, s in enumerate(orphans):
-                if i == 0:
-                    results += self._on_death(s, e)
-                elif not s.cancelled:
-                    results += self._resubmit(s, "its Ray worker died", blame=False)
-            return results
-        for i, s in enumerate(self._orphans(run, slot)):
-            if not s.cancelled:
-                results += self._resubmit(s, "the Ray task ended early", blame=i == 0)
-        return results
-
-    def _reports_so_far(self, run: Run) -> list[DatumResult]:
-        """Handle the reports already sent to ``run``: the outstanding poll's if its answer
-        is on its way, and what waits in the mailbox."""
-        results: list[DatumResult] = []
-        if run.poll is not None and ray.wait([run.poll], timeout=REPORT_LAG)[0]:
-            results += self._on_reports(run, self._take_reports(run))
-        with contextlib.suppress(RayError):
-            results += self._on_reports(run, ray.get(self._board.take.remote(run.key, 0)))
-        return results
-
-    def _orphans(self, run: Run, slot: Slot) -> list[InFlight]:
-        """The sets ``slot`` held when it ended (now off the run's books)."""
-        with self._lock:
-            orphans, slot.sets = slot.sets, []
-            for s in orphans:
-                run.sets.pop(s.key, None)
-            return orphans
-
-    def _on_death(self, s: InFlight, error: RayError) -> list[DatumResult]:
-        """The task's worker (or node) died: count the lost attempt, run the rest again."""
-        if s.pid:
-            with contextlib.suppress(Exception):  # the dead worker's control mailbox
-                self._board.drop.remote(ray_worker.control_key(s.node, s.pid))
-            if not s.ts.transform.python and not isinstance(error, NodeDiedError):
-                self._reap_on(s.node, s.pid)
-        if s.cancelled:
-            return []
-        why = s.kill_reason or f"the Ray worker died ({type(error).__name__})"
-        results = []
-        if s.datum is not None and s.datum not in s.done:
-            final = lose_attempt(s, why)
-            if final is not None:
-                results.append(final)
-        return results + self._resubmit(s, why)
-
-    def _resubmit(self, s: InFlight, why: str, *, blame: bool = True) -> list[DatumResult]:
-        """Submit the rest of ``s`` again; unless ``blame`` is off (it never started), a
-        task that ended without progress counts towards :data:`FRUITLESS`."""
-        remaining = s.remaining()
-        if not remaining or self._closed:
-            return []
-        if blame:
-            s.fruitless = 0 if s.progressed else s.fruitless + 1
-        if s.fruitless >= FRUITLESS:
-            return self._fail_rest(
-                s, f"the Ray task of this datum set failed {s.fruitless} times in a row: {why}"
-            )
-        s.ts = replace(s.ts, datums=remaining)
-        try:
-            self._submit(s)
-        except (ValueError, TypeError, RayError) as e:
-            return self._fail_rest(s, f"cannot submit the datum set to Ray again: {e}")
-        return []
-
-    def _fail_rest(self, s: InFlight, why: str) -> list[DatumResult]:
-        results = [
-            failed_result(s.ts, t.datum_id, why, s.resumes.get(t.datum_id)) for t in s.remaining()
-        ]
-        s.done |= {r.datum_id for r in results}
-        return results
-
-    def _reap_on(self, node: str, pid: int) -> None:
-        """Kill, on ``node``, the command process group dead worker ``pid`` left."""
-        where = NodeAffinitySchedulingStrategy(node, soft=False)
-        with contextlib.suppress(RayError):
-            self._reap.options(num_cpus=0, max_retries=0, scheduling_strategy=where).remote(pid)
 
     def _end_run(self, run: Run) -> None:
         with self._lock:

@@ -34,14 +34,13 @@ from .task import DatumResult, DatumState, LogLine
 __all__ = ["GROUP_SECONDS", "POST_SECONDS", "Outbox", "make_durable"]
 
 GROUP_SECONDS = 0.02  # how long a finished result may wait for others to share its sync
-POST_SECONDS = 0.01  # the shortest interval between two posts of a set (but sync events)
-SYNC_TIMEOUT = 60.0  # how long a sync event may wait for its delivery, at most (s)
+POST_SECONDS = 0.01  # the shortest interval between two posts of a set
 
 
 class Post(Protocol):
-    """Puts ``events`` in the driver's mailbox; with ``sync``, returns once they are there."""
+    """Puts ``events`` in the driver's mailbox (without waiting for them to be there)."""
 
-    def __call__(self, events: list[tuple[Any, ...]], *, sync: bool = False) -> None: ...
+    def __call__(self, events: list[tuple[Any, ...]]) -> None: ...
 
 
 class Outbox:
@@ -51,7 +50,7 @@ class Outbox:
         self._url, self._post = store_url, post
         self._lock = threading.Lock()  # one group at a time: results stay in order
         self._cv = threading.Condition()
-        self._events: list[tuple[tuple[Any, ...], threading.Event | None]] = []
+        self._events: list[tuple[Any, ...]] = []
         self._results: list[DatumResult] = []
         self._due = 0.0  # when the oldest pending result must go
         self._posted = -POST_SECONDS  # when the last post went
@@ -65,15 +64,11 @@ class Outbox:
         """Where small outputs go until the next flush."""
         return self._pack
 
-    def event(self, event: tuple[Any, ...], *, sync: bool = False) -> None:
-        """Post ``event`` as soon as possible, after the events before it; with ``sync``,
-        return once it is delivered (or could not be)."""
-        done = threading.Event() if sync else None
+    def event(self, event: tuple[Any, ...]) -> None:
+        """Post ``event`` as soon as possible, after the events before it."""
         with self._cv:
-            self._events.append((event, done))
+            self._events.append(event)
             self._cv.notify()
-        if done is not None:
-            done.wait(SYNC_TIMEOUT)
 
     def add(self, result: DatumResult) -> None:
         """Post ``result`` once its output is durable (within :data:`GROUP_SECONDS`)."""
@@ -125,8 +120,6 @@ class Outbox:
 
     def _next_post(self) -> float | None:
         """When the thread must post next (None: nothing to post)."""
-        if any(done is not None for _, done in self._events):
-            return 0.0
         at = []
         if self._events:
             at.append(self._posted + POST_SECONDS)
@@ -134,13 +127,8 @@ class Outbox:
             at.append(max(self._due, self._posted + POST_SECONDS))
         return min(at) if at else None
 
-    def _send(
-        self, events: list[tuple[tuple[Any, ...], threading.Event | None]], more: list[Any]
-    ) -> None:
-        waiting = [done for _, done in events if done is not None]
-        self._post([event for event, _ in events] + more, sync=bool(waiting))
-        for done in waiting:
-            done.set()
+    def _send(self, events: list[tuple[Any, ...]], more: list[Any]) -> None:
+        self._post(events + more)
 
 
 def make_durable(url: str, pack: PackGroup, group: list[DatumResult]) -> None:

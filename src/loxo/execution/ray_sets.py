@@ -8,8 +8,9 @@ Ray options and the sets handed to it (none: idle). An :class:`InFlight` is one 
 the datums not finished yet, what the worker running it last reported (node, pid,
 running datum and attempt, a Python call's deadline) and what the executor has decided
 about it (cancelled, being killed, how often its slot died under it without progress).
-When a slot's worker dies, the running datum loses one attempt (:func:`lose_attempt`),
-as in the local executor.
+When a slot's worker dies, the running datum -- as the reports tell, or the worker's
+attempt record where that is newer (:meth:`InFlight.adopt`) -- loses one attempt
+(:func:`lose_attempt`), as in the local executor.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ray_attempts import Record
 from .runtime import Resume
 from .task import DatumResult, DatumState, LogLine, TaskSet
 
@@ -33,6 +35,8 @@ class Slot:
     options: dict[str, Any]
     sets: list[InFlight] = field(default_factory=list)  # handed to it, not reported done
     # (the first runs; the next waits on the board: at most QUEUE, all of one run)
+    node: str = ""  # where its worker runs, once it said so (its "slot" report)
+    pid: int = 0
 
 
 @dataclass(eq=False)
@@ -91,6 +95,27 @@ class InFlight:
 
     def remaining(self) -> tuple[Any, ...]:
         return tuple(t for t in self.ts.datums if t.datum_id not in self.done)
+
+    def adopt(self, record: Record | None) -> bool:
+        """Take the dead worker's attempt record as what ran last, if it is of the current
+        assignment and newer than the reports (a later datum of the set, or a later attempt
+        of the same one); True if it was taken. The datum's logs are then what the driver
+        had (its resume's, or the last report's for the same datum): what the lost report
+        carried is lost."""
+        if record is None or record.key != self.key:
+            return False
+        if not 0 <= record.position < len(self.ts.datums):
+            return False
+        order = [t.datum_id for t in self.ts.datums]
+        reported = order.index(self.datum) if self.datum in order else -1
+        if (record.position, record.attempt) <= (reported, self.attempt):
+            return False
+        datum = order[record.position]
+        if datum != self.datum:
+            resume = self.resumes.get(datum)
+            self.logs = list(resume.logs) if resume else []
+        self.datum, self.attempt, self.python, self.progressed = datum, record.attempt, True, True
+        return True
 
 
 def lose_attempt(s: InFlight, why: str) -> DatumResult | None:

@@ -18,10 +18,11 @@ it runs; Ray also reuses the process for later slots), and:
   carry on after the worker dies), ``attempt_end`` when a Python call returns, and the
   datums' ``results``, in groups, once their outputs are durable
   (:mod:`~loxo.execution.ray_outbox`: small outputs share one pack object and one store
-  sync per group). Before a Python call the worker waits until its ``attempt`` report is
-  delivered, so a call that kills its worker at once still counts as an attempt; a
-  command's report is sent without waiting (it runs in another process and is delivered
-  long before a worker killed from outside could take it down);
+  sync per group). No report is waited for: before a Python call the worker writes its
+  attempt record on the node (:mod:`~loxo.execution.ray_attempts`), so that a call that
+  kills its worker at once, before its report is out, still counts as an attempt (a
+  command runs in another process, and its report is delivered long before a worker
+  killed from outside could take it down);
 - returns every result of the set at the end, which the slot delivers to the driver
   (its complete record; the reports are for streaming);
 - obeys control messages that a thread of the worker process reads from the process's
@@ -63,6 +64,7 @@ from typing import Any
 
 from .capture import FdCapture
 from .control import DatumControl
+from .ray_attempts import write_record
 from .ray_outbox import Outbox
 from .ray_workspace import record as record_workspace
 from .ray_workspace import records_dir, start_time
@@ -71,7 +73,7 @@ from .runtime import Resume, run_datum
 from .task import DatumResult, LogLine, TaskSet
 
 CONTROL_POLL = 60.0  # seconds one long poll of the control mailbox may wait
-REPORT_TIMEOUT = 30.0  # seconds an attempt waits for its report to be delivered, at most
+REPORT_TIMEOUT = 30.0  # seconds a slot waits for its "slot" report to be delivered, at most
 
 _capture: FdCapture | None = None
 _capture_lock = threading.Lock()
@@ -109,15 +111,11 @@ def run_set(
     node = ray.get_runtime_context().get_node_id()
     label = f"{node[:12]}/{socket.gethostname()}:{os.getpid()}"
 
-    def post(events: list[tuple[Any, ...]], *, sync: bool = False) -> None:
+    def post(events: list[tuple[Any, ...]]) -> None:
         # reports are best effort (the task's return value is the record): a board or a
         # node going away must not fail the datum being reported
-        try:
-            ref = board.put_all.remote(reports, [(key, *event) for event in events])
-            if sync:
-                ray.get(ref, timeout=REPORT_TIMEOUT)
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):
+            board.put_all.remote(reports, [(key, *event) for event in events])
 
     pgid_file(os.getpid()).unlink(missing_ok=True)  # a dead namesake's: we run no command yet
     state = _listen(board, node).start_set(key)
@@ -129,8 +127,10 @@ def run_set(
         with _environment(env, code_paths):
             workspace = worker_workspace()
             environ = dict(os.environ)  # one snapshot per set
-            for task in ts.datums:
-                control = _ReportingControl(task.datum_id, outbox, state, node, python)
+            for index, task in enumerate(ts.datums):
+                control = _ReportingControl(
+                    task.datum_id, (key, index), outbox, state, node, python
+                )
                 if not state.begin(control):
                     break
                 result = run_datum(
@@ -171,7 +171,13 @@ def run_slot(board: Any, slot: str, idle: float) -> int:
     :func:`run_set` runs it, then ``(key, "set_done", results)`` -- every result of the
     set, the driver's complete record -- goes to mailbox ``reports`` without waiting: Ray
     delivers it before the call that takes the next item, the only round trip between two
-    sets. (If the slot dies first, the driver runs the set's unreported datums again.)"""
+    sets. (If the slot dies first, the driver runs the set's unreported datums again.)
+
+    Before its first set the slot tells the driver where it runs, ``(key, "slot", slot,
+    node, pid)``, and waits until that is delivered: the driver then knows where to find
+    the attempt record (:mod:`~loxo.execution.ray_attempts`) if the worker dies, even
+    before any report of a set arrived. (If it is not delivered, the driver has only the
+    reports to go by.)"""
     import ray
 
     ran = 0
@@ -183,6 +189,11 @@ def run_slot(board: Any, slot: str, idle: float) -> int:
         if not items or items[0][0] != "set":
             return ran
         _, key, ts, resumes, reports, env, code_paths = items[0]
+        if not ran:
+            node = ray.get_runtime_context().get_node_id()
+            with contextlib.suppress(Exception):
+                hello = (key, "slot", slot, node, os.getpid())
+                ray.get(board.put_all.remote(reports, [hello]), timeout=REPORT_TIMEOUT)
         results = run_set(ts, resumes, board, key, reports, env, code_paths)
         with contextlib.suppress(Exception):
             board.put_all.remote(reports, [(key, "set_done", results)])
@@ -213,21 +224,32 @@ def reap(pid: int, timeout: float = 30.0) -> bool:
 
 
 class _ReportingControl(DatumControl):
-    """Reports attempts to the driver; records the running command's process group."""
+    """Reports attempts to the driver, recording a Python call's first; records the
+    running command's process group."""
 
-    def __init__(self, datum_id: str, outbox: Outbox, state: _SetState, node: str, python: bool):
+    def __init__(
+        self,
+        datum_id: str,
+        where: tuple[str, int],
+        outbox: Outbox,
+        state: _SetState,
+        node: str,
+        python: bool,
+    ):
         super().__init__(datum_id)
-        self._outbox, self._state, self._node, self._python = outbox, state, node, python
+        self._where, self._outbox, self._state = where, outbox, state
+        self._node, self.python = node, python
         self._pgid_file = _pgid_file()
 
     def on_attempt(
         self, attempt: int, python_timeout: float | None, logs: Sequence[LogLine]
     ) -> None:
-        self._state.python = self._python
+        self._state.python = self.python
+        if self.python:  # it may kill this worker before the report is out
+            write_record(*self._where, attempt)
         where = (self._node, os.getpid())
-        report = (self.datum_id, attempt, *where, self._python, python_timeout, list(logs))
-        # a Python call may kill this worker at once: its attempt must be on record first
-        self._outbox.event(("attempt", *report), sync=self._python)
+        report = (self.datum_id, attempt, *where, self.python, python_timeout, list(logs))
+        self._outbox.event(("attempt", *report))
 
     def on_attempt_end(self, attempt: int) -> None:
         self._state.python = False

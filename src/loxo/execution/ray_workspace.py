@@ -22,6 +22,7 @@ import contextlib
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from .control import start_time
@@ -31,6 +32,7 @@ from .workspace import Workspace
 __all__ = ["records_dir", "start_time", "workspace"]
 
 PREFIX = "loxo-worker-"  # Workspace's directory names: all a sweep ever removes
+STALE = 600.0  # age (s) after which a dead worker's attempt record is nobody's concern
 
 _workspace: Workspace | None = None
 _recorded: Path | None = None
@@ -83,7 +85,14 @@ def _close() -> None:
 
 
 def _sweep() -> None:
-    """Remove the workspaces of recorded worker processes that are gone."""
+    """Remove the workspaces of recorded worker processes that are gone, and their old
+    attempt records (:mod:`~loxo.execution.ray_attempts`; a recent one may still be
+    asked for)."""
+    old = time.time() - STALE
+    for path in records_dir().glob("*.attempt"):
+        with contextlib.suppress(OSError, ValueError):
+            if not Path(f"/proc/{int(path.stem)}").exists() and path.stat().st_mtime < old:
+                path.unlink(missing_ok=True)
     for path in records_dir().glob("*.workspace"):
         try:
             pid = int(path.stem)
