@@ -17,15 +17,12 @@ processes never outlive the datum.
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import os
 import pwd
 import select
-import shutil
 import signal
 import stat
-import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +32,7 @@ from .control import DatumControl, kill_group
 from .logs import LogCollector
 from .sandbox_agent import kill_all
 from .sandbox_session import SandboxSession
+from .spawn import spawn
 
 POLL_SECONDS = 0.05  # exit polling where pidfds are missing
 DRAIN_SECONDS = 1.0  # how long to wait for pipes held open by escaped processes
@@ -146,7 +144,7 @@ def run_command(
             proc, exit_fd, kill = agent, session.exit_fd(), agent.kill
             control.process_started(None, kill)
         else:
-            started = _spawn(argv, env, pipes.child, cwd, options)
+            started = spawn(argv, env, pipes.child, cwd, options)
             proc, exit_fd = started, _pidfd(started.pid)
             kill = functools.partial(kill_group, started.pid)
             if contained:  # its group ID means nothing outside the sandbox: not reported
@@ -191,85 +189,6 @@ def run_command(
     if code == 0 or code in accept:
         return CommandOutcome(True, "", seconds)
     return CommandOutcome(False, describe_exit(code), seconds)
-
-
-def _spawn(
-    argv: list[str],
-    env: Mapping[str, str],
-    fds: tuple[int, int, int],
-    cwd: str | None,
-    options: dict[str, Any],
-) -> _Spawned | subprocess.Popen[bytes]:
-    """Start ``argv`` in a new session with ``fds`` as its stdin (-1: ``/dev/null``),
-    stdout and stderr. ``posix_spawn`` where it can (no other directory, no other user):
-    it costs half of ``Popen``'s time in this process, and small datums are many."""
-    if cwd is None and not options:
-        path = argv[0] if "/" in argv[0] else _which(argv[0], env.get("PATH", os.defpath))
-        if path is None:  # as Popen says it
-            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
-        stdin = fds[0] if fds[0] >= 0 else _devnull()
-        pid = os.posix_spawn(
-            path,
-            argv,
-            env,
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate((stdin, *fds[1:]))
-            ],
-            setsid=True,
-            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),  # as Popen's restore_signals
-        )
-        return _Spawned(pid)
-    return subprocess.Popen(
-        argv,
-        stdin=fds[0] if fds[0] >= 0 else subprocess.DEVNULL,
-        stdout=fds[1],
-        stderr=fds[2],
-        env=dict(env),
-        cwd=cwd,
-        start_new_session=True,
-        **options,
-    )
-
-
-class _Spawned:
-    """A command started by ``posix_spawn``: the parts of ``Popen`` used here."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def wait(self) -> int:
-        if self.returncode is None:
-            _, status = os.waitpid(self.pid, 0)
-            self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-
-_found: dict[tuple[str, str], str] = {}  # (command, PATH) -> its executable
-
-
-def _which(name: str, path: str) -> str | None:
-    """Where ``name`` is on ``path``, remembered as a shell's hash table does (searching
-    ``PATH`` costs more than starting a small command)."""
-    key = (name, path)
-    found = _found.get(key)
-    if found is None or not os.access(found, os.X_OK):
-        found = shutil.which(name, path=path)
-        if found is not None:
-            _found[key] = found
-    return found
-
-
-@functools.cache
-def _devnull() -> int:
-    return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def describe_exit(code: int) -> str:
