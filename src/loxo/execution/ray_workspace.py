@@ -27,11 +27,10 @@ from pathlib import Path
 
 from .control import start_time
 from .environment import remove_tree
-from .workspace import Workspace
+from .workspace import PREFIX, Workspace
 
 __all__ = ["records_dir", "start_time", "workspace"]
 
-PREFIX = "loxo-worker-"  # Workspace's directory names: all a sweep ever removes
 STALE = 600.0  # age (s) after which a dead worker's attempt record is nobody's concern
 
 _workspace: Workspace | None = None

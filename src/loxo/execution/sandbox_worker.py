@@ -50,10 +50,10 @@ from .task import TaskSet
 from .worker import WorkerSetup
 from .worker import main as worker_main
 from .worker_slot import WorkerSlot
+from .workspace import PREFIX
 
-__all__ = ["SandboxedProcess", "boot", "start", "wanted"]
+__all__ = ["OWNER", "PREFIX", "SandboxedProcess", "boot", "start", "wanted"]
 
-PREFIX = "loxo-worker-"
 OWNER = "owner"  # in a worker's scratch directory: "<pid> <start time>" of its parent
 BOOT = (
     "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "

@@ -43,7 +43,9 @@ from pathlib import Path
 from .environment import remove_tree
 from .sandbox_session import SandboxSession
 
-__all__ = ["Workspace", "WorkspaceLost", "empty_dir_at"]
+__all__ = ["PREFIX", "Workspace", "WorkspaceLost", "empty_dir_at"]
+
+PREFIX = "loxo-worker-"  # a worker scratch directory's name: all a sweep ever removes
 
 
 class WorkspaceLost(OSError):
@@ -190,7 +192,7 @@ class Workspace:
         self._discard()
         if parent:
             os.makedirs(parent, exist_ok=True)
-        root = Path(tempfile.mkdtemp(prefix="loxo-worker-", dir=parent))
+        root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
         os.mkdir(root / "pfs", self._mode)
         st = os.lstat(root / "pfs")
         self.root, self._parent, self._ident = root, parent, (st.st_dev, st.st_ino)
