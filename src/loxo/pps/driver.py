@@ -16,6 +16,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from loxo.errors import LoxoError
 from loxo.execution.executor import Executor
@@ -23,6 +24,7 @@ from loxo.execution.registry import open_executor
 from loxo.execution.task import DatumState, TaskSet
 from loxo.pfs.chunkindex import lease
 
+from .assemble import OutputRoot
 from .claim import DONE_STATES, ClaimOps
 from .finish import FinishOps, root_blob
 from .model import JobProgress, JobState
@@ -86,11 +88,22 @@ class DriverOps(ClaimOps, FinishOps):
             )
         started = started or time.time()
         base_job, plan, datums, hashes = self._plan_datums(pid, seq, spec, salt, inputs)
-        existing = self._record_plan(pid, job_id, spec, inputs, base_job, plan, datums, hashes)
+        existing = self._recorded_datums(pid, job_id)
         to_run = [datums[d] for d in plan.run if existing.get(d) not in FINAL]
         sets = task_sets(spec, name, project, job_id, self.store.url, to_run)
-        stopped = self._execute(pid, job_id, spec, sets, started, progress, name)
-        self._finish(pid, job_id, spec, stopped, base_job, plan.replaced + plan.removed)
+        # the plan's rows are written while the first datums run: results wait for them
+        with ThreadPoolExecutor(1, thread_name_prefix="loxo-plan") as pool:
+            recorded = pool.submit(
+                self._record_plan, pid, job_id, spec, inputs, base_job, plan, datums, hashes,
+                existing,
+            )  # fmt: skip
+            stopped, outputs = self._execute(
+                pid, job_id, spec, sets, started, progress, name, recorded.result
+            )
+            recorded.result()
+        gone = plan.replaced + plan.removed
+        # a resumed job's earlier results are in its rows only
+        self._finish(pid, job_id, spec, stopped, base_job, gone, None if existing else outputs)
         if progress is not None:
             progress(self._progress(pid, job_id, name, started))
 
@@ -103,10 +116,13 @@ class DriverOps(ClaimOps, FinishOps):
         started: float,
         progress: Progress | None,
         name: str,
-    ) -> str:
-        """Run the sets; returns "" or why the job was cut short (stopped, timed out)."""
+        rows_ready: Callable[[], object],
+    ) -> tuple[str, dict[str, OutputRoot] | None]:
+        """Run the sets; returns ("" or why the job was cut short (stopped, timed out),
+        the output roots of the datums that succeeded if all are held). ``rows_ready``
+        returns once the datums' rows exist."""
         if not sets:
-            return ""
+            return "", {}
         executor = self.executor()
         stop = threading.Event()
         why: list[str] = []
@@ -136,7 +152,7 @@ class DriverOps(ClaimOps, FinishOps):
         watcher = threading.Thread(target=monitor, name=f"loxo-job-{job_id[:8]}", daemon=True)
         watcher.start()
         last = 0.0
-        recorder = ResultRecorder(self.db, pid, root_blob)
+        recorder = ResultRecorder(self.db, pid, root_blob, rows_ready)
         try:
             for result in executor.run(sets, parallelism=spec.parallelism):
                 recorder.add(result)
@@ -148,7 +164,7 @@ class DriverOps(ClaimOps, FinishOps):
             stop.set()
             watcher.join()
             recorder.close()
-        return why[0] if why else ""
+        return (why[0] if why else ""), recorder.outputs
 
     def _progress(self, pid: int, job_id: str, name: str, started: float) -> JobProgress:
         total, processed, skipped, failed, recovered, state = self.db.one(

@@ -45,7 +45,11 @@ class FinishOps(PlanningOps):
         stopped: str,
         base_job: str | None,
         gone: list[str],
+        outputs: dict[str, OutputRoot] | None = None,
     ) -> None:
+        """End the job (see the module docstring). ``outputs``: the output roots of every
+        datum of the job that succeeded, by datum ID, if the caller holds them all (else
+        they are read from the rows)."""
         with self.db.tx():
             self._update_counters(pid, job_id)
         if stopped:
@@ -68,15 +72,19 @@ class FinishOps(PlanningOps):
             base_row = self._commit_row(repo_id, base_job)
             base_root = base_row.root_ref if base_row is not None else None
         removed = self._outputs_of(pid, base_job, gone) if base_job is not None else []
-        added = [
-            (d, root)
-            for d, blob in self.db.all(
-                "SELECT datum_id, output_root FROM datums WHERE pipeline_id = ? AND job_id = ? "
-                "AND state = 'SUCCESS' AND output_root IS NOT NULL ORDER BY datum_id",
-                (pid, job_id),
-            )
-            if (root := _root(blob)) is not None
-        ]
+        if outputs is not None:
+            added = [(d, outputs[d]) for d in sorted(outputs)]
+        else:
+            added = [
+                (d, root)
+                for d, blob in self.db.all(
+                    "SELECT datum_id, output_root FROM datums WHERE pipeline_id = ? "
+                    "AND job_id = ? AND state = 'SUCCESS' AND output_root IS NOT NULL "
+                    "ORDER BY datum_id",
+                    (pid, job_id),
+                )
+                if (root := _root(blob)) is not None
+            ]
         try:
             root = assemble(self.nodes, base_root, removed, added, self._owner(pid, job_id))
         except OutputCollision as err:

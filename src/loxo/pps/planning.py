@@ -145,6 +145,16 @@ class PlanningOps(PipelineOps):
         plan = plan_delta(hashes.items(), touched, base_total)
         return plan, {d.id: d for d in found}, hashes
 
+    def _recorded_datums(self, pid: int, job_id: str) -> dict[str, str]:
+        """The datum rows a job has already (``datum ID -> state``; a resumed job's)."""
+        return {
+            d: s
+            for d, s in self.db.all(
+                "SELECT datum_id, state FROM datums WHERE pipeline_id = ? AND job_id = ?",
+                (pid, job_id),
+            )
+        }
+
     def _record_plan(
         self,
         pid: int,
@@ -155,16 +165,10 @@ class PlanningOps(PipelineOps):
         plan: JobPlan,
         datums: dict[str, Datum],
         hashes: dict[str, str],
-    ) -> dict[str, str]:
-        """Write the job's datum rows and counters; returns the rows it had already
-        (``datum ID -> state``: a resumed job)."""
-        existing = {
-            d: s
-            for d, s in self.db.all(
-                "SELECT datum_id, state FROM datums WHERE pipeline_id = ? AND job_id = ?",
-                (pid, job_id),
-            )
-        }
+        existing: dict[str, str],
+    ) -> None:
+        """Write the job's datum rows and counters, but for the rows it had already
+        (``existing``, from :meth:`_recorded_datums`)."""
         rows: list[tuple[Any, ...]] = [
             (pid, job_id, d, hashes[d], "STARTING", None, _inputs_json(datums[d]))
             for d in plan.run
@@ -193,7 +197,6 @@ class PlanningOps(PipelineOps):
                     "WHERE pipeline_id = ? AND id = ?",
                     (plan.skipped, pid, job_id),
                 )
-        return existing
 
     def _update_counters(self, pid: int, job_id: str) -> None:
         """Recount a job's counters from its datum rows."""

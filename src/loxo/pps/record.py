@@ -9,21 +9,33 @@ the first of a batch arrived, in one transaction: the datum rows and log lines w
 
 A result not yet written when the driver dies is simply lost: its datum is still STARTING
 in the database and runs again when the job resumes (tasks are idempotent), so crash
-recovery stays exact. :meth:`ResultRecorder.close` writes the rest and must run before
-the job is finished.
+recovery stays exact. :meth:`ResultRecorder.close` writes the rest (at once: it does not
+wait out a batch's delay) and must run before the job is finished.
+
+The rows a batch updates may still be being written when the first results arrive (the
+driver records a job's plan while its first datums already run): ``rows_ready`` is called
+before the first write and returns once they exist (or raises why they never will).
+
+The recorder also keeps the output roots of the datums that succeeded (:attr:`outputs`),
+so that finishing the job needs no second pass over the rows; past
+:data:`OUTPUTS_KEPT` datums it lets them go (:attr:`outputs` becomes None) and the rows
+are the record.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from loxo.execution.task import DatumResult
+from loxo.execution.output import parse_root
+from loxo.execution.task import DatumResult, DatumState
 from loxo.pfs.db import Database
 
+from .assemble import OutputRoot
+
 FLUSH_SECONDS = 0.02
+OUTPUTS_KEPT = 200_000  # output roots held for the job's end (~0.2 KB each)
 _COUNTER = {
     "SUCCESS": "data_processed",
     "FAILED": "data_failed",
@@ -43,8 +55,16 @@ _LOGS = (
 class ResultRecorder:
     """Writes the results of one pipeline's job in batches (see the module docstring)."""
 
-    def __init__(self, db: Database, pid: int, encode_root: Callable[[Any], bytes | None]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        pid: int,
+        encode_root: Callable[[Any], bytes | None],
+        rows_ready: Callable[[], object] = lambda: None,
+    ) -> None:
         self._db, self._pid, self._encode = db, pid, encode_root
+        self._rows_ready: Callable[[], object] | None = rows_ready
+        self.outputs: dict[str, OutputRoot] | None = {}  # datum ID -> its output
         self._cv = threading.Condition()
         self._pending: list[DatumResult] = []
         self._closed = False
@@ -66,6 +86,9 @@ class ResultRecorder:
         with self._cv:
             batch, self._pending = self._pending, []
         if batch:
+            if self._rows_ready is not None:
+                self._rows_ready()
+                self._rows_ready = None
             self._write(batch)
 
     def close(self) -> None:
@@ -85,7 +108,9 @@ class ResultRecorder:
                     self._cv.wait()
                 if self._closed:
                     return
-            time.sleep(FLUSH_SECONDS)
+                self._cv.wait(FLUSH_SECONDS)  # let a batch gather (close() cuts it short)
+                if self._closed:
+                    return
             try:
                 self.flush()
             except BaseException as e:  # reported to the driver by add() or close()
@@ -114,6 +139,7 @@ class ResultRecorder:
             c[3] += r.download_seconds
             c[4] += r.process_seconds
             c[5] += r.upload_seconds
+        self._keep_outputs(batch)
         with self._db.tx():
             self._db.executemany(_UPDATE, rows)
             if logs:
@@ -130,3 +156,17 @@ class ResultRecorder:
                     "WHERE pipeline_id = ? AND id = ?",
                     ((n,) if column else ()) + tuple(sums) + (pid, job_id),
                 )
+
+    def _keep_outputs(self, batch: Sequence[DatumResult]) -> None:
+        """Add the batch's output roots to :attr:`outputs` (parsed: done while the job runs,
+        this is not left for its end)."""
+        outputs = self.outputs
+        if outputs is None:
+            return
+        for r in batch:
+            if r.state == DatumState.SUCCESS and r.output_root is not None:
+                outputs[r.datum_id] = parse_root(r.output_root)
+            else:
+                outputs.pop(r.datum_id, None)
+        if len(outputs) > OUTPUTS_KEPT:
+            self.outputs = None
