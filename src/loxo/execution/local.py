@@ -15,8 +15,9 @@ One dispatcher thread owns the pool and all its state. API calls hand it closure
 (:meth:`LocalExecutor._call`); it waits on the workers' pipes, their process sentinels and
 a wake-up pipe at once, so it reacts at the moment a worker reports or dies:
 
-- ``run`` feeds at most ``parallelism`` sets at a time and yields each ``DatumResult`` as
-  its worker reports it;
+- ``run`` keeps ``parallelism`` sets running and :data:`AHEAD` more queued (so a worker
+  that finishes a set starts the next at once, without a round trip to the caller) and
+  yields each ``DatumResult`` as its worker reports it;
 - a worker that dies mid-set (killed, crashed, out of memory) is replaced; the process
   group of its running command is killed, the datum it was running counts one failed
   attempt (so a datum that always kills its worker ends FAILED), and the set's
@@ -50,7 +51,7 @@ import signal
 import threading
 import time
 import weakref
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import replace
@@ -80,6 +81,7 @@ __all__ = ["LocalExecutor", "WorkerStartError"]
 
 T = TypeVar("T")
 STOP_GRACE = 3.0  # seconds an idle worker gets to exit at close() before it is killed
+AHEAD = 1  # sets a run keeps queued beyond the ``parallelism`` it runs
 
 
 class LocalExecutor(Executor):
@@ -115,7 +117,7 @@ class LocalExecutor(Executor):
         outstanding, exhausted = 0, False
         try:
             while True:
-                while not exhausted and outstanding < max(1, parallelism):
+                while not exhausted and outstanding < run.parallelism + AHEAD:
                     ts = next(it, None)
                     if ts is None:
                         exhausted = True
@@ -290,8 +292,8 @@ class LocalExecutor(Executor):
             self._queue.append(sj)
 
     def _assign(self) -> None:
-        while self._queue:
-            sandboxed = sandbox_worker.wanted(self._queue[0].ts)
+        while (sj := self._eligible()) is not None:
+            sandboxed = sandbox_worker.wanted(sj.ts)
             idle = [w for w in self._workers if w.sj is None]
             w = next((w for w in idle if w.sandboxed == sandboxed), None)
             if w is None:
@@ -302,17 +304,22 @@ class LocalExecutor(Executor):
                 try:
                     w = start_worker(self._ctx, sandboxed=sandboxed)
                 except Exception as e:
-                    sj = self._queue.popleft()
+                    self._queue.remove(sj)
                     sj.run.results.put(e)
                     sj.finish()
                     continue
                 self._workers.append(w)
-            sj = self._queue.popleft()
+            self._queue.remove(sj)
             w.assign(sj, next(self._seq))
             try:
                 w.conn.send(("set", w.seq, sj.ts, sj.resumes))
             except OSError:
                 self._on_death(w, None)
+
+    def _eligible(self) -> SetJob | None:
+        """The first queued set whose run has fewer than ``parallelism`` sets running."""
+        running = Counter(w.sj.run for w in self._workers if w.sj is not None)
+        return next((sj for sj in self._queue if running[sj.run] < sj.run.parallelism), None)
 
     def _worker_limit(self) -> int:
         if self._fixed:

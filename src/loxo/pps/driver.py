@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from loxo.errors import LoxoError
@@ -90,16 +90,19 @@ class DriverOps(ClaimOps, FinishOps):
         base_job, plan, datums, hashes = self._plan_datums(pid, seq, spec, salt, inputs)
         existing = self._recorded_datums(pid, job_id)
         to_run = [datums[d] for d in plan.run if existing.get(d) not in FINAL]
-        sets = task_sets(spec, name, project, job_id, self.store.url, to_run)
         # the plan's rows are written while the first datums run: results wait for them
         with ThreadPoolExecutor(1, thread_name_prefix="loxo-plan") as pool:
             recorded = pool.submit(
                 self._record_plan, pid, job_id, spec, inputs, base_job, plan, datums, hashes,
                 existing,
             )  # fmt: skip
-            stopped, outputs = self._execute(
-                pid, job_id, spec, sets, started, progress, name, recorded.result
-            )
+            stopped = ""
+            outputs: dict[str, OutputRoot] | None = {}  # nothing to run, nothing ran
+            if to_run:
+                sets = task_sets(spec, name, project, job_id, self.store.url, to_run)
+                stopped, outputs = self._execute(
+                    pid, job_id, spec, sets, started, progress, name, recorded.result
+                )
             recorded.result()
         gone = plan.replaced + plan.removed
         # a resumed job's earlier results are in its rows only
@@ -112,7 +115,7 @@ class DriverOps(ClaimOps, FinishOps):
         pid: int,
         job_id: str,
         spec: PipelineSpec,
-        sets: list[TaskSet],
+        sets: Iterable[TaskSet],
         started: float,
         progress: Progress | None,
         name: str,
@@ -121,8 +124,6 @@ class DriverOps(ClaimOps, FinishOps):
         """Run the sets; returns ("" or why the job was cut short (stopped, timed out),
         the output roots of the datums that succeeded if all are held). ``rows_ready``
         returns once the datums' rows exist."""
-        if not sets:
-            return "", {}
         executor = self.executor()
         stop = threading.Event()
         why: list[str] = []

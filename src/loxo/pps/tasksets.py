@@ -3,12 +3,14 @@
 ``datum_set_spec`` decides the cut (SEMANTICS §2): ``number`` datums a set, or a set closes
 once its inputs reach ``size_bytes``; by default about ``parallelism x per_worker`` sets
 (4 per worker). Every set carries what its datums share: the transform, the job's
-environment, the resources, tries and timeout.
+environment, the resources, tries and timeout. Sets are made one at a time, as the
+executor takes them: the first set runs while the last ones are still to be made.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 from loxo.execution.task import TaskSet
 
@@ -20,10 +22,10 @@ __all__ = ["task_sets"]
 
 def task_sets(
     spec: PipelineSpec, name: str, project: str, job_id: str, store_url: str, datums: list[Datum]
-) -> list[TaskSet]:
+) -> Iterator[TaskSet]:
     """The task sets of job ``job_id`` of pipeline ``project/name`` running ``datums``."""
     if not datums:
-        return []
+        return
     dss = spec.datum_set_spec
     sets_wanted = spec.parallelism * (dss.per_worker or 4)  # default: 4 sets per worker
     per_set = dss.number or max(1, math.ceil(len(datums) / sets_wanted))
@@ -43,15 +45,13 @@ def task_sets(
             datum_timeout=spec.datum_timeout, env=env, resources=resources,
         )  # fmt: skip
 
-    sets: list[TaskSet] = []
     batch: list[Datum] = []
     batch_bytes = 0
     for d in datums:
         batch.append(d)
         batch_bytes += sum(f.size for i in d.inputs for f in i.files)
         if len(batch) >= per_set or (dss.size_bytes and batch_bytes >= dss.size_bytes):
-            sets.append(task_set(batch))
+            yield task_set(batch)
             batch, batch_bytes = [], 0
     if batch:
-        sets.append(task_set(batch))
-    return sets
+        yield task_set(batch)
