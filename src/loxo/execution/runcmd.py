@@ -163,8 +163,10 @@ def run_command(
         exited = pipes.pump(proc, exit_fd, deadline)
     finally:
         # leader exited (or timed out): nothing of the group may outlive it (the agent
-        # kills everything before it reports an exit, which ``exited`` says is waiting)
-        if session is None or not (exited or proc.poll() is not None):
+        # kills everything before it reports an exit, which ``exited`` says is waiting; in
+        # a worker's own sandbox, everything dies once the leader is reaped)
+        group_left = session is None and not (contained and exited)
+        if group_left or not (exited or proc.poll() is not None):
             kill()
         if session is None and exit_fd is not None:
             os.close(exit_fd)
