@@ -189,6 +189,28 @@ class TestRayExecutor(ExecutorContract):
         )
         assert d.output(rs["d1"])["/d1"].decode() != str(victim)
 
+    def test_a_worker_dying_with_the_next_set_in_hand_costs_that_set_nothing(
+        self, executor: RayExecutor, d: Datums, tmp_path: Path
+    ) -> None:
+        # one slot: "a" runs when its worker dies; "b", which the slot took while "a" ran,
+        # never started: it runs in another worker, on its first attempt
+        t = Transform(
+            python=f"{PY}:once_slow",
+            env=(("MARKER", str(tmp_path / "m")), ("PIDFILE", str(tmp_path / "pid"))),
+        )
+        (tmp_path / "m-b").touch()  # "b" finishes at once
+        sets = [d.set(t, [d.simple(x)], datum_tries=3) for x in ("a", "b")]
+        run = Background(executor, sets, parallelism=1)
+        victim = int(wait_for(tmp_path / "pid-a", timeout=30))
+        time.sleep(1.0)  # the slot's thread has long taken "b" from the board
+        os.kill(victim, signal.SIGKILL)
+        run.join(30)
+        rs = by_id(run.results)
+        assert set(rs) == {"a", "b"} and all(r.state == DatumState.SUCCESS for r in rs.values())
+        assert rs["a"].attempts == 2
+        assert rs["b"].attempts == 1 and lines(rs["b"], "system") == [], rs["b"]
+        assert not rs["b"].worker.endswith(f":{victim}")
+
     def test_a_killed_worker_leaves_no_command_behind(
         self, executor: RayExecutor, d: Datums, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -504,3 +526,47 @@ def test_the_board_keeps_a_slots_sets_in_the_order_they_were_handed_out() -> Non
         return [first, await board.take("slot", 0)]
 
     assert asyncio.run(scenario()) == [[("set", "k1")], [("stop",), ("late",)]]
+
+
+def test_a_slot_gives_its_next_set_back_only_until_it_starts_it(ray_cluster: RayCluster) -> None:
+    """:class:`~loxo.execution.ray_next.NextSet` on a real board: the next set is taken
+    ahead; asked back before it starts (held, or still on its way) it is given back with a
+    ``withdrawn`` report; once started it is not; idle, the slot ends with no take left
+    outstanding (a set handed to it then stays on the board)."""
+    import ray
+
+    from loxo.execution.ray_board import Board
+    from loxo.execution.ray_next import NextSet
+
+    board = ray.remote(Board).options(num_cpus=0).remote()
+
+    def hand(slot: str, key: str, order: int) -> None:
+        ray.get(board.put.remote(slot, ("set", key, None, {}, "reports", {}, []), order))
+
+    def reports() -> list[object]:
+        return list(ray.get(board.take.remote("reports", 10.0, 0.2)))
+
+    slot = NextSet(board, "slot", idle=30.0)
+    hand("slot", "k1", 1)
+    hand("slot", "k2", 2)
+    item = slot.take()  # k1 runs; meanwhile the slot's thread takes k2
+    assert item is not None and item[1] == "k1"
+    slot.give_back("k1")  # started: not given back
+    slot.give_back("k2")  # held (or on its way): given back
+    assert reports() == [("k2", "withdrawn")]
+    slot.give_back("k3")  # asked back before it even reached the board
+    hand("slot", "k3", 3)
+    hand("slot", "k4", 4)
+    item = slot.take()
+    assert item is not None and item[1] == "k4"
+    assert reports() == [("k3", "withdrawn")]
+    ray.get(board.put.remote("slot", ("stop",)))
+    assert slot.take() is None
+
+    idle = NextSet(board, "idle", idle=0.5)
+    start = time.monotonic()
+    assert idle.take() is None and time.monotonic() - start >= 0.5
+    hand("idle", "k5", 5)
+    time.sleep(0.5)
+    assert [x[1] for x in ray.get(board.take.remote("idle", 0))] == ["k5"]
+    ray.kill(board)

@@ -15,7 +15,7 @@ starts on the driver's node (no CPU reserved): a set of **mailboxes** keyed by s
   long poll: no busy waiting on either side), then ``linger`` seconds more for what may
   follow (so that a reader woken by a burst of reports is woken once);
 - ``retract(key, tag)`` removes the first item whose second element is ``tag`` if it is
-  still there (True), so a datum set handed to a busy slot can go to an idle one;
+  still there (True), so that a cancelled datum set need not reach its slot;
 - ``drop(key)`` forgets a mailbox (its owner is done with it).
 
 The driver reads one mailbox per ``run()`` (its workers' reports); each slot reads its

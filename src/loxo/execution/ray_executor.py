@@ -13,14 +13,16 @@ handed to it through its mailbox on the board, one after another, and reads its 
 from and writes its outputs to the shared object store itself (``TaskSet.store_url``):
 the driver and Ray move only set descriptions, small reports and results, never file
 contents. A run has at most ``parallelism`` slots busy with its sets; each slot holds the
-set it runs and the next one, so it goes from one set to the next with no round trip
-through the driver, and once there is nothing left to hand out a set still queued
-behind a running one moves to an idle slot (``retract``; the policy is :mod:`ray_slots
-<loxo.execution.ray_slots>`). Handing a set to a
-running slot costs one actor call, where a Ray task per set waited for a worker lease
-between sets (12-16 ms median, 35-45 ms at the 90th percentile with 16 in flight on a
-2-core machine). Idle slots stay warm for the next run for ``slot_idle`` seconds (a
-downstream pipeline's job starts without new workers), then end. Each slot's worker
+set it runs and the next one, which it takes from the board while the first runs
+(:mod:`ray_next <loxo.execution.ray_next>`), so it goes from one set to the next with no
+round trip at all, and once there is nothing left to hand out a set still queued behind
+a running one is asked back for an idle slot (the policy is :mod:`ray_slots
+<loxo.execution.ray_slots>`, the asking :mod:`ray_takeback
+<loxo.execution.ray_takeback>`). Handing a set to a running slot costs one actor call,
+where a Ray task per set waited for a worker lease between sets (12-16 ms median, 35-45
+ms at the 90th percentile with 16 in flight on a 2-core machine). Idle slots stay warm
+for the next run for ``slot_idle`` seconds (a downstream pipeline's job starts without
+new workers), then end. Each slot's worker
 process keeps a Python transform's module imported, one scratch ``/pfs`` and one
 long-lived sandbox for all the datums it runs (:mod:`ray_workspace
 <loxo.execution.ray_workspace>`), as a local worker does. The pipeline's resources map
@@ -93,6 +95,7 @@ from .ray_failures import REPORT_LAG, SlotEnds
 from .ray_resources import demand, task_options, unsatisfiable
 from .ray_sets import InFlight, Run, Slot, failed_result
 from .ray_slots import QUEUE, SlotPool, stop_slot
+from .ray_takeback import TakeBack
 from .task import DatumResult, TaskSet
 
 __all__ = ["ADDRESS_ENV", "AUTOSCALING_ENV", "RayExecutor"]
@@ -107,7 +110,7 @@ UNSTARTED_GRACE = 0.5  # how long a cancelled set may take to report its start (
 SLOT_IDLE = 10.0  # how long an idle slot waits for another set (of any run) before it ends
 
 
-class RayExecutor(SlotEnds, Executor):
+class RayExecutor(SlotEnds, TakeBack, Executor):
     """Datum sets on Ray, in slots (see the module documentation).
 
     - ``address``: the cluster, for ``ray.init`` (default ``$LOXO_RAY_ADDRESS``; none: a
@@ -217,35 +220,6 @@ class RayExecutor(SlotEnds, Executor):
             self._tell(s, ("cancel",))
         for s in queued:  # waiting behind another set: take it back (killing the slot
             self._take_back(s)  # would kill that set too)
-
-    def _take_back(self, s: InFlight) -> None:
-        """Withdraw the cancelled set ``s`` from its slot's mailbox if it is still there;
-        else its slot's worker, which has it already, is told to skip it (and told again
-        when it reports the set's start; killing the slot would kill the set it runs)."""
-        slot = s.slot
-        if slot is None or self._retract(s):
-            return
-        with self._lock:  # the slot has it already: its worker skips it when it comes
-            running = slot.sets[0] if slot.sets else None
-        if running is not None and running.pid:
-            with contextlib.suppress(Exception):
-                key = ray_worker.control_key(running.node, running.pid)
-                self._board.put.remote(key, ("cancel", s.key))
-
-    def _retract(self, s: InFlight) -> bool:
-        """Take the queued set ``s`` back from its slot's mailbox (and off the books);
-        False if the slot has taken it already."""
-        slot = s.slot
-        try:
-            withdrawn = slot is not None and ray.get(self._board.retract.remote(slot.key, s.key))
-        except RayError:
-            return False
-        if withdrawn and slot is not None:
-            with self._lock:
-                if s in slot.sets:
-                    slot.sets.remove(s)
-                s.run.sets.pop(s.key, None)
-        return withdrawn
 
     def restart_datum(self, job_id: str, datum_id: str) -> bool:
         deadline = time.monotonic() + REPORT_LAG
@@ -367,19 +341,6 @@ class RayExecutor(SlotEnds, Executor):
         if late:
             _force_cancel(slot.ref)
 
-    def _rebalance(self, run: Run) -> None:
-        """With nothing left to hand out: move sets queued behind a running one to idle
-        slots (those the slot has not taken yet)."""
-        for s in self._slots.queued(run):
-            idle = self._slots.claim_idle(s)
-            if idle is None:
-                return
-            if self._retract(s):
-                self._assign(s, idle)
-            else:
-                with self._lock:
-                    idle.sets.remove(s)
-
     def _unsatisfiable(self, options: dict[str, Any]) -> str | None:
         if self.autoscaling:
             return None
@@ -439,6 +400,7 @@ class RayExecutor(SlotEnds, Executor):
         results: list[DatumResult] = []
         tell: list[InFlight] = []
         finished: list[InFlight] = []
+        withdrawn: list[InFlight] = []
         now = time.monotonic()
         with self._lock:
             for key, kind, *rest in reports:
@@ -453,9 +415,11 @@ class RayExecutor(SlotEnds, Executor):
                         s.escalate_at = now + GRACE
                         tell.append(s)
                     s.datum, s.attempt, s.node, s.pid, s.python, timeout, s.logs = rest
-                    s.progressed = True
+                    s.progressed, s.withdrawing = True, False  # (it started: not given back)
                     s.timeout = timeout or 0.0
                     s.deadline = now + timeout if s.python and timeout is not None else None
+                elif kind == "withdrawn":  # its slot gave it back unstarted (_rebalance)
+                    withdrawn.append(s)
                 elif kind == "attempt_end":
                     s.python, s.deadline = False, None
                     s.clear_kill()  # the call returned before the worker got the kill
@@ -476,6 +440,8 @@ class RayExecutor(SlotEnds, Executor):
             self._reported.notify_all()
         for s in tell:
             self._tell(s, ("cancel",))
+        for s in withdrawn:
+            results += self._on_withdrawn(s)
         for s in finished:
             if not s.cancelled and s.remaining():  # only if the worker was interrupted
                 results += self._resubmit(s, "the Ray task ended early")

@@ -78,6 +78,7 @@ class InFlight:
     kill_reason: str = ""  # why the executor is killing the worker (restart, timeout)
     escalate_at: float | None = None  # then ray.cancel(force=True) if the task still runs
     progressed: bool = False
+    withdrawing: bool = False  # asked back from its slot, for an idle one (no answer yet)
 
     @property
     def ref(self) -> Any:
@@ -88,6 +89,7 @@ class InFlight:
         self.key, self.slot, self.node, self.pid = key, slot, "", 0
         self.datum, self.attempt, self.python, self.deadline = None, 0, False, None
         self.logs, self.kill_reason, self.escalate_at, self.progressed = [], "", None, False
+        self.withdrawing = False
 
     def clear_kill(self) -> None:
         if self.kill_reason and not self.cancelled:

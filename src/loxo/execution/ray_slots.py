@@ -76,6 +76,11 @@ class SlotPool:
         for x in stop:
             stop_slot(board, x)
 
+    def count_idle(self, options: dict[str, Any]) -> int:
+        """How many idle slots with ``options`` are on the books."""
+        with self._lock:
+            return sum(1 for x in self._slots.values() if not x.sets and x.options == options)
+
     def claim_idle(self, s: InFlight) -> Slot | None:
         """An idle, live slot with ``s``'s options, now holding ``s`` (or None)."""
         while True:

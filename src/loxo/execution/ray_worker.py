@@ -33,7 +33,7 @@ it runs; Ray also reuses the process for later slots), and:
   interrupted from inside its process: for ``cancel``, ``restart`` and ``kill <datum>``
   (the driver's verdict on a ``datum_timeout``) during a Python call the worker kills
   itself, and the driver carries on as after any worker death, as the local executor
-  does;
+  does. ``withdraw <set>`` asks for the slot's next set back (:mod:`~loxo.execution.ray_next`);
 - records the process group of the command it runs in a file named after its pid
   (:func:`pgid_file`), so that if the worker dies (killed, cancelled, out of memory) the
   driver's :func:`reap` task on the same node can kill the group it left behind. Under
@@ -65,6 +65,7 @@ from typing import Any
 from .capture import FdCapture
 from .control import DatumControl
 from .ray_attempts import write_record
+from .ray_next import NextSet
 from .ray_outbox import Outbox
 from .ray_workspace import record as record_workspace
 from .ray_workspace import records_dir, start_time
@@ -163,41 +164,41 @@ def run_set(
 def run_slot(board: Any, slot: str, idle: float) -> int:
     """The body of a slot task: run the sets the driver hands to mailbox ``slot``, one
     after another, in this warm worker; returns (the number of sets run) when told
-    ``("stop",)``, after ``idle`` seconds without work, or when the board is gone. It takes
-    one item at a time: a set queued behind the running one stays on the board, where the
-    driver may still take it back for an idle slot.
+    ``("stop",)``, after ``idle`` seconds without work, or when the board is gone. While
+    a set runs, a thread takes the next one (:mod:`~loxo.execution.ray_next`): it starts
+    without a round trip to the board, and until it starts the driver may still ask for
+    it back, for an idle slot.
 
     Each item is ``("set", key, ts, resumes, reports, env, code_paths)``: the set runs as
     :func:`run_set` runs it, then ``(key, "set_done", results)`` -- every result of the
-    set, the driver's complete record -- goes to mailbox ``reports`` without waiting: Ray
-    delivers it before the call that takes the next item, the only round trip between two
-    sets. (If the slot dies first, the driver runs the set's unreported datums again.)
+    set, the driver's complete record -- goes to mailbox ``reports`` without waiting. (If
+    the slot dies first, the driver runs the set's unreported datums again.)
 
     Before its first set the slot tells the driver where it runs, ``(key, "slot", slot,
     node, pid)``, and waits until that is delivered: the driver then knows where to find
     the attempt record (:mod:`~loxo.execution.ray_attempts`) if the worker dies, even
-    before any report of a set arrived. (If it is not delivered, the driver has only the
-    reports to go by.)"""
+    before any report of a set arrived, and where to ask for a set back. (If it is not
+    delivered, the driver has only the reports to go by.)"""
     import ray
 
+    node = ray.get_runtime_context().get_node_id()
+    next_set = NextSet(board, slot, idle)
+    _listen(board, node).next_set = next_set
     ran = 0
-    while True:
-        try:
-            items = ray.get(board.take.remote(slot, idle, 0.0, 1))
-        except Exception:  # the board is gone: the driver runs unreported datums again
-            return ran
-        if not items or items[0][0] != "set":
-            return ran
-        _, key, ts, resumes, reports, env, code_paths = items[0]
-        if not ran:
-            node = ray.get_runtime_context().get_node_id()
+    try:
+        while (item := next_set.take()) is not None:
+            _, key, ts, resumes, reports, env, code_paths = item
+            if not ran:
+                with contextlib.suppress(Exception):
+                    hello = (key, "slot", slot, node, os.getpid())
+                    ray.get(board.put_all.remote(reports, [hello]), timeout=REPORT_TIMEOUT)
+            results = run_set(ts, resumes, board, key, reports, env, code_paths)
             with contextlib.suppress(Exception):
-                hello = (key, "slot", slot, node, os.getpid())
-                ray.get(board.put_all.remote(reports, [hello]), timeout=REPORT_TIMEOUT)
-        results = run_set(ts, resumes, board, key, reports, env, code_paths)
-        with contextlib.suppress(Exception):
-            board.put_all.remote(reports, [(key, "set_done", results)])
-        ran += 1
+                board.put_all.remote(reports, [(key, "set_done", results)])
+            ran += 1
+    finally:
+        next_set.close()
+    return ran
 
 
 def reap(pid: int, timeout: float = 30.0) -> bool:
@@ -323,6 +324,7 @@ class _Listener:
         self.lock = threading.Lock()
         self.state: _SetState | None = None
         self.cancelled: deque[str] = deque(maxlen=64)  # sets cancelled before they started
+        self.next_set: NextSet | None = None  # the slot's next set, which it may give back
         threading.Thread(target=self._loop, name="loxo-ray-control", daemon=True).start()
 
     def start_set(self, key: str) -> _SetState:
@@ -342,8 +344,11 @@ class _Listener:
                 continue
             for message in messages:
                 with self.lock:
-                    state = self.state
-                if state is not None and state.key == message[1]:  # not for an earlier set
+                    state, next_set = self.state, self.next_set
+                if message[0] == "withdraw":  # the driver wants the slot's next set back
+                    if next_set is not None:
+                        next_set.give_back(message[1])
+                elif state is not None and state.key == message[1]:  # not for an earlier set
                     state.obey(message)
                 elif message[0] == "cancel":  # perhaps for the set this slot takes next
                     with self.lock:
@@ -351,7 +356,7 @@ class _Listener:
 
 
 def _listen(board: Any, node: str) -> _Listener:
-    """The process's control thread, started by its first set (reading ``board``)."""
+    """The process's control thread, started by its first slot (reading ``board``)."""
     global _listener
     with _listener_lock:
         if _listener is None:
