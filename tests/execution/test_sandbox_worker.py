@@ -71,6 +71,21 @@ def test_commands_run_in_a_worker_inside_its_sandbox(one_worker: LocalExecutor, 
         assert r.worker.endswith(f":{pid}")  # named by a pid that means something outside
 
 
+def test_a_contained_command_leads_its_own_group_in_the_workers_session(
+    one_worker: LocalExecutor, d: Datums
+) -> None:
+    # a group of its own, so the group dies with it; no session of its own, which the
+    # sandbox (a session without a terminal) makes needless
+    t = Transform(
+        cmd=("sh", "-c", "cut -d' ' -f5,6 /proc/$$/stat > /pfs/out/ids; echo $$ >> /pfs/out/ids")
+    )
+    [r] = one_worker.run([d.set(t, [d.simple("d1")])])
+    assert r.state == DatumState.SUCCESS, r.error
+    (pgrp, sid), (pid,) = (line.split() for line in d.output(r)["/ids"].decode().splitlines())
+    assert pgrp == pid
+    assert sid == "0"  # led by bubblewrap, outside the sandbox's PID namespace
+
+
 def test_python_sets_and_command_sets_take_turns_in_one_slot(
     one_worker: LocalExecutor, d: Datums
 ) -> None:

@@ -1,8 +1,10 @@
 """Run one attempt of a command: own process group, captured output, timeout, kill switch.
 
 The command starts in a new session (so in its own process group, out of reach of the
-terminal's Ctrl-C), optionally as another user. (If the worker itself dies, its executor
-kills the group; under the sandbox bwrap's ``--die-with-parent`` does too.) Given a
+terminal's Ctrl-C; in a worker inside its own sandbox, which has no terminal, in a new
+process group of the worker's session), optionally as another user. (If the worker
+itself dies, its executor kills the group; under the sandbox bwrap's
+``--die-with-parent`` does too.) Given a
 worker's long-lived sandbox (``session``), the command is started by its agent instead, and
 killing it means killing every process of that sandbox. A worker that runs inside a
 sandbox of its own (``contained``) starts the command itself and, once it has ended,
@@ -144,7 +146,10 @@ def run_command(
             proc, exit_fd, kill = agent, session.exit_fd(), agent.kill
             control.process_started(None, kill)
         else:
-            started = spawn(argv, env, pipes.child, cwd, options)
+            # a worker in its own sandbox is a session without a terminal already: a new
+            # process group is enough there (and cheaper: a session is also a scheduler
+            # autogroup, made and freed per command)
+            started = spawn(argv, env, pipes.child, cwd, options, new_session=not contained)
             proc, exit_fd = started, _pidfd(started.pid)
             kill = functools.partial(kill_group, started.pid)
             if contained:  # its group ID means nothing outside the sandbox: not reported

@@ -31,10 +31,14 @@ def spawn(
     fds: tuple[int, int, int],
     cwd: str | None,
     options: dict[str, Any],
+    *,
+    new_session: bool = True,
 ) -> Spawned | subprocess.Popen[bytes]:
-    """Start ``argv`` in a new session with ``fds`` as its stdin (-1: ``/dev/null``),
-    stdout and stderr. ``posix_spawn`` where it can (no other directory, no other user):
-    it costs half of ``Popen``'s time in this process, and small datums are many."""
+    """Start ``argv`` in a new session (``new_session=False``: a new process group of this
+    session) with ``fds`` as its stdin (-1: ``/dev/null``), stdout and stderr.
+    ``posix_spawn`` where it can (no other directory, no other user): it costs half of
+    ``Popen``'s time in this process, and small datums are many."""
+    group: dict[str, Any] = {"setsid": True} if new_session else {"setpgroup": 0}
     if cwd is None and not options:
         path = argv[0] if "/" in argv[0] else _which(argv[0], env.get("PATH", os.defpath))
         if path is None:  # as Popen says it
@@ -47,7 +51,7 @@ def spawn(
             file_actions=[
                 (os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate((stdin, *fds[1:]))
             ],
-            setsid=True,
+            **group,
             setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),  # as Popen's restore_signals
         )
         return Spawned(pid)
@@ -58,7 +62,7 @@ def spawn(
         stderr=fds[2],
         env=dict(env),
         cwd=cwd,
-        start_new_session=True,
+        **({"start_new_session": True} if new_session else {"process_group": 0}),
         **options,
     )
 
