@@ -18,10 +18,11 @@ a wake-up pipe at once, so it reacts at the moment a worker reports or dies:
 - ``run`` keeps ``parallelism`` sets running and :data:`AHEAD` more queued (so a worker
   that finishes a set starts the next at once, without a round trip to the caller) and
   yields each ``DatumResult`` as its worker reports it;
-- a worker that dies mid-set (killed, crashed, out of memory) is replaced; the process
-  group of its running command is killed, the datum it was running counts one failed
-  attempt (so a datum that always kills its worker ends FAILED), and the set's
-  unfinished datums go back to the front of the queue. A datum may thus run twice; its
+- a worker that dies mid-set (killed, crashed, out of memory) is replaced
+  (:mod:`~loxo.execution.local_ends`); the process group of its running command is
+  killed, the datum it was running counts one failed attempt (so a datum that always
+  kills its worker ends FAILED), and the set's unfinished datums go back to the front of
+  the queue. A datum may thus run twice; its
   result is keyed by ``(job_id, datum_id)``;
 - Python calls run inside the worker, so their ``datum_timeout``, ``restart_datum`` and
   ``cancel`` kill the worker (then handled as above); commands are killed by the worker's
@@ -47,22 +48,21 @@ import functools
 import itertools
 import os
 import queue
-import signal
 import threading
 import time
 import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
 from loxo.errors import InvalidArgumentError
 
 from . import sandbox_worker
-from .control import CANCELLED, RESTARTED, kill_group
+from .control import CANCELLED, RESTARTED
 from .executor import Executor, ExecutorClosed
+from .local_ends import WorkerEnds
 from .pool import (
     SET_DONE,
     RunState,
@@ -70,21 +70,18 @@ from .pool import (
     WorkerHandle,
     WorkerStartError,
     check_store,
-    lose_attempt,
     mp_context,
     start_worker,
 )
-from .runcmd import describe_exit
 from .task import DatumResult, TaskSet
 
 __all__ = ["LocalExecutor", "WorkerStartError"]
 
 T = TypeVar("T")
-STOP_GRACE = 3.0  # seconds an idle worker gets to exit at close() before it is killed
 AHEAD = 1  # sets a run keeps queued beyond the ``parallelism`` it runs
 
 
-class LocalExecutor(Executor):
+class LocalExecutor(WorkerEnds, Executor):
     name = "local"
 
     def __init__(self, workers: int | None = None, *, start_method: str | None = None) -> None:
@@ -338,58 +335,6 @@ class LocalExecutor(Executor):
             if expired and self._drain(w) and w.deadline is not None:
                 self._kill(w, f"timed out after {w.timeout:g}s")
 
-    def _kill(self, w: WorkerHandle, reason: str | None = None) -> None:
-        """SIGKILL a worker and its command's process group; handle it as dead."""
-        with contextlib.suppress(ProcessLookupError, TypeError):
-            os.kill(w.proc.pid or 0, signal.SIGKILL)
-        w.proc.join(5)
-        self._drain(w)
-        self._on_death(w, reason)
-
-    def _on_death(self, w: WorkerHandle, reason: str | None) -> None:
-        """Replace a dead worker: requeue its set's unfinished datums."""
-        if w not in self._workers:
-            return
-        self._workers.remove(w)
-        pgid = w.slot.pgid()
-        if pgid is not None:
-            kill_group(pgid)
-        w.proc.join(5)
-        code = w.proc.exitcode
-        for c in (w.conn, w.ctrl):
-            c.close()
-        with contextlib.suppress(ValueError):
-            w.proc.close()
-        sj = w.sj
-        if not w.ready and reason is None:
-            self._fail_queued(WorkerStartError(describe_exit(code or 0) or "it exited"), sj)
-            return
-        if sj is None:
-            return
-        if sj.cancelled:
-            sj.finish()
-            return
-        datum = w.datum()
-        if datum is not None:
-            why = reason or f"worker process died ({describe_exit(code or 0) or 'exited'})"
-            final = lose_attempt(sj, w, datum, why)
-            if final is not None:
-                sj.run.results.put(final)
-        remaining = tuple(t for t in sj.ts.datums if t.datum_id not in sj.done)
-        if not remaining:
-            sj.finish()
-        else:
-            sj.ts = replace(sj.ts, datums=remaining)
-            self._queue.appendleft(sj)
-
-    def _fail_queued(self, error: Exception, running: SetJob | None) -> None:
-        """A worker could not start: fail every set waiting for one, with ``error``."""
-        for sj in [*([running] if running is not None else []), *self._queue]:
-            if not sj.cancelled:
-                sj.run.results.put(error)
-            sj.finish()
-        self._queue.clear()
-
     def _restart(self, job_id: str, datum_id: str) -> bool:
         for w in self._workers:
             if w.sj is not None and w.sj.ts.job_id == job_id and w.datum() == datum_id:
@@ -426,40 +371,6 @@ class LocalExecutor(Executor):
             else:
                 with contextlib.suppress(OSError):
                     w.ctrl.send(("cancel", w.seq))
-
-    def _begin_stop(self) -> None:
-        self._stopping = True
-        for run in self._runs:  # before any "set done": runs in progress must not look complete
-            run.results.put(ExecutorClosed("the local executor was closed"))
-        self._runs.clear()
-        self._queue.clear()
-        for w in list(self._workers):
-            if w.sj is not None:
-                w.sj.cancelled = True
-                self._kill(w)
-            else:
-                with contextlib.suppress(OSError):
-                    w.conn.send(("stop",))
-
-    def _stop_workers(self) -> None:
-        """While stopping: reap idle workers as they exit, kill stragglers."""
-        end = time.monotonic() + STOP_GRACE
-        for w in list(self._workers):
-            self._reap(w, end)
-
-    def _retire(self, w: WorkerHandle) -> None:
-        """Stop idle worker ``w`` (to start one of the other kind in its place)."""
-        with contextlib.suppress(OSError):
-            w.conn.send(("stop",))
-        self._reap(w, time.monotonic() + STOP_GRACE)
-
-    def _reap(self, w: WorkerHandle, end: float) -> None:
-        """Wait until ``end`` for ``w``, told to stop, to exit (else kill it); forget it."""
-        w.proc.join(max(0.0, end - time.monotonic()))
-        if w.proc.exitcode is None:
-            self._kill(w)
-        else:
-            self._on_death(w, None)
 
 
 _open_executors: weakref.WeakSet[LocalExecutor] = weakref.WeakSet()
