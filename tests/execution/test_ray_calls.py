@@ -4,7 +4,7 @@ The driver sends the sets it places in batches (:mod:`loxo.execution.ray_handout
 posts its reports with the take of its next set (:mod:`loxo.execution.ray_next`), a worker
 runs every set's outbox on one thread (:mod:`loxo.execution.ray_outbox`). Each must keep
 the order of a slot's sets, lose no report, and hold nothing back for long. The slot tests
-use a real board actor on the real two-node cluster of :mod:`tests.raycluster`.
+use a real board actor on a real two-node cluster (:mod:`tests.raycluster`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,9 @@ from loxo.execution.ray_outbox import Outbox
 from loxo.execution.ray_sets import InFlight, Run, Slot
 from loxo.execution.task import TaskSet, Transform
 from loxo.storage.local import LocalStore
-from tests.raycluster import RayCluster, ray_cluster
+from tests.raycluster import RayCluster, connected
 
 from .builders import Datums, sh
-
-__all__ = ["ray_cluster"]  # the fixture, for pytest
 
 
 @pytest.fixture
@@ -124,8 +123,21 @@ def test_placed_sets_go_to_the_board_in_batches_and_a_cancelled_one_stays_home(
 # --- a slot's reports riding with its takes --------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def ray_driver() -> Iterator[None]:
+    """This process as a driver of a real two-node cluster: the one it is connected to
+    already (``test_ray.py``'s, for the session), else one for this module."""
+    import ray
+
+    if ray.is_initialized():
+        yield
+        return
+    with RayCluster(nodes=2, cpus=2) as cluster, connected(cluster):
+        yield
+
+
 @pytest.fixture
-def board(ray_cluster: RayCluster) -> Any:
+def board(ray_driver: None) -> Iterator[Any]:
     import ray
 
     actor = ray.remote(Board).options(num_cpus=0).remote()
