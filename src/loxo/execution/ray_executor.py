@@ -18,9 +18,11 @@ set it runs and the next one, which it takes from the board while the first runs
 round trip at all, and once there is nothing left to hand out a set still queued behind
 a running one is asked back for an idle slot (the policy is :mod:`ray_slots
 <loxo.execution.ray_slots>`, the asking :mod:`ray_takeback
-<loxo.execution.ray_takeback>`). Handing a set to a running slot costs one actor call,
-where a Ray task per set waited for a worker lease between sets (12-16 ms median, 35-45
-ms at the 90th percentile with 16 in flight on a 2-core machine). Idle slots stay warm
+<loxo.execution.ray_takeback>`). Handing a set to a running slot costs a share of one
+actor call (the sets placed together go in one, :mod:`ray_handout
+<loxo.execution.ray_handout>`), where a Ray task per set waited for a worker lease
+between sets (12-16 ms median, 35-45 ms at the 90th percentile with 16 in flight on a
+2-core machine). Idle slots stay warm
 for the next run for ``slot_idle`` seconds (a downstream pipeline's job starts without
 new workers), then end. Each slot's worker
 process keeps a Python transform's module imported, one scratch ``/pfs`` and one
@@ -85,15 +87,13 @@ from typing import Any
 import ray
 from ray.exceptions import RayError
 
-from loxo.errors import InvalidArgumentError
-
 from . import ray_attempts, ray_worker
 from .control import RESTARTED
 from .executor import Executor, ExecutorClosed
-from .ray_connection import ADDRESS_ENV, acquire, code_paths, first_line, release, shared_board
+from .ray_connection import ADDRESS_ENV, acquire, code_paths, release, shared_board
 from .ray_failures import REPORT_LAG, SlotEnds
-from .ray_resources import demand, task_options, unsatisfiable
-from .ray_sets import InFlight, Run, Slot, failed_result
+from .ray_handout import HandOut, force_cancel
+from .ray_sets import InFlight, Run
 from .ray_slots import QUEUE, SlotPool, stop_slot
 from .ray_takeback import TakeBack
 from .task import DatumResult, TaskSet
@@ -104,13 +104,12 @@ AUTOSCALING_ENV = "LOXO_RAY_AUTOSCALING"
 WAIT = 1.0  # longest sleep of a run's loop (s): how often it looks at deadlines and close()
 BOARD_WAIT = 10.0  # how long one long poll of the run's mailbox may wait (s)
 LINGER = 0.005  # how long a poll that found reports waits for more (s): one wake-up a burst
-NODES_TTL = 10.0  # how long the list of nodes is trusted by the feasibility check (s)
 GRACE = 3.0  # how long a worker has to obey a cancel or kill before Ray kills it (s)
 UNSTARTED_GRACE = 0.5  # how long a cancelled set may take to report its start (s)
 SLOT_IDLE = 10.0  # how long an idle slot waits for another set (of any run) before it ends
 
 
-class RayExecutor(SlotEnds, TakeBack, Executor):
+class RayExecutor(HandOut, SlotEnds, TakeBack, Executor):
     """Datum sets on Ray, in slots (see the module documentation).
 
     - ``address``: the cluster, for ``ray.init`` (default ``$LOXO_RAY_ADDRESS``; none: a
@@ -156,8 +155,7 @@ class RayExecutor(SlotEnds, TakeBack, Executor):
         self._slots = SlotPool(self._lock, self._id, slot_idle)  # warm across runs
         self._reap: Any = None
         self._read_record: Any = None
-        self._nodes: list[dict[str, Any]] = []
-        self._nodes_at = -NODES_TTL
+        self._init_handout()
 
     # --- API -----------------------------------------------------------------------------
 
@@ -188,6 +186,7 @@ class RayExecutor(SlotEnds, TakeBack, Executor):
                         exhausted = True
                     elif ts.datums and ts.job_id not in run.cancelled_jobs:
                         results += self._start(run, ts)
+                self._send()
                 if run.sets:
                     results += self._wait(run)
                     if exhausted:
@@ -271,7 +270,7 @@ class RayExecutor(SlotEnds, TakeBack, Executor):
             busy = bool(self._runs)
         running, idle = self._slots.split()
         for slot in running:
-            _force_cancel(slot.ref)
+            force_cancel(slot.ref)
         if self._board is not None:
             for slot in idle:
                 stop_slot(self._board, slot)
@@ -302,57 +301,6 @@ class RayExecutor(SlotEnds, TakeBack, Executor):
             self._read_record = ray.remote(ray_attempts.read_record)
             self._board = shared_board()
 
-    def _start(self, run: Run, ts: TaskSet) -> list[DatumResult]:
-        """Submit a new set; the FAILED results of its datums if it can never run."""
-        if ts.store_url.startswith("memory://"):
-            raise InvalidArgumentError(
-                f"Ray workers cannot reach the in-process store {ts.store_url!r}; use an S3 "
-                "store (or a directory every Ray node mounts at the same path)"
-            )
-        self._connect()
-        options = task_options(ts.resources)
-        why = self._unsatisfiable(options)
-        if why is None:
-            s = InFlight(run, ts, options)
-            try:
-                self._submit(s)
-            except (ValueError, TypeError) as e:  # Ray refused the options
-                why = f"Ray refused the resources {dict(ts.resources)}: {first_line(e)}"
-            else:
-                return []
-        return [failed_result(ts, t.datum_id, why, None) for t in ts.datums]
-
-    def _submit(self, s: InFlight) -> None:
-        """Hand ``s`` to the slot :class:`~loxo.execution.ray_slots.SlotPool` picks."""
-        self._assign(s, self._slots.place(s, self._run_slot, self._board))
-
-    def _assign(self, s: InFlight, slot: Slot) -> None:
-        """Put ``s`` (already in ``slot.sets``) in the slot's mailbox."""
-        run = s.run
-        order = next(self._seq)
-        key = f"{run.key}-{order}"
-        with self._lock:
-            s.begin_task(key, slot)
-            run.sets[key] = s
-            late = s.ts.job_id in run.cancelled_jobs and not s.cancelled  # cancel() raced us
-            s.cancelled = s.cancelled or late
-        item = ("set", key, s.ts, s.resumes, run.key, run.env, run.code_paths)
-        self._board.put.remote(slot.key, item, order)
-        if late:
-            _force_cancel(slot.ref)
-
-    def _unsatisfiable(self, options: dict[str, Any]) -> str | None:
-        if self.autoscaling:
-            return None
-        need = demand(options)
-        for refresh in (False, True):  # a cached answer is checked again before failing
-            if refresh or time.monotonic() - self._nodes_at > NODES_TTL:
-                self._nodes, self._nodes_at = ray.nodes(), time.monotonic()
-            why = unsatisfiable(need, self._nodes)
-            if why is None:
-                return None
-        return why
-
     # --- waiting -------------------------------------------------------------------------
 
     def _wait(self, run: Run) -> list[DatumResult]:
@@ -373,6 +321,7 @@ class RayExecutor(SlotEnds, TakeBack, Executor):
             if slot is not None:
                 results += self._on_slot_end(run, slot)
         self._enforce_deadlines(run)
+        self._send()  # the sets it handed out meanwhile
         return results
 
     def _wait_time(self, run: Run) -> float:
@@ -464,7 +413,7 @@ class RayExecutor(SlotEnds, TakeBack, Executor):
         for s, datum in expired:
             self._tell(s, ("kill", datum))
         for ref in stuck:
-            _force_cancel(ref)
+            force_cancel(ref)
 
     def _end_run(self, run: Run) -> None:
         with self._lock:
@@ -474,14 +423,9 @@ class RayExecutor(SlotEnds, TakeBack, Executor):
                 s.cancelled = True
             closed = self._closed
         for ref in busy:  # the consumer stopped early: stop what is still running
-            _force_cancel(ref)
+            force_cancel(ref)
         if closed or self._board is None:
             return
         # idle slots stay warm for the next run, for ``slot_idle`` seconds at most
         with contextlib.suppress(Exception):
             self._board.drop.remote(run.key)
-
-
-def _force_cancel(ref: Any) -> None:
-    with contextlib.suppress(Exception):  # already finished, or Ray is gone
-        ray.cancel(ref, force=True)

@@ -20,6 +20,19 @@ the driver hands it to another slot, as it does a set still on the board.
 The slot ends after ``idle`` seconds without a set, or once told ``("stop",)``: when a take
 made while it was idle comes back empty (the thread makes no take after that one, so none
 can take a set that the slot would not run), or when the board is gone.
+
+**Reports ride with the take.** Every board call costs its actor about 1 ms of CPU on a
+2-core machine, and the calls come in bursts, as sets start and end together. So once the
+slot starts a set of commands, the thread's next take waits for the set's first report
+(its first attempt, :meth:`NextSet.carry`) and takes the previous set's end along
+(``set_done``, handed to :meth:`NextSet.take`): one board call where there were three. It
+waits :data:`GATE` seconds at most, so a set whose first datum takes long to materialise
+holds back neither. A report with no take to ride goes at once, and so do those around a
+set of Python calls: a Python call may end its worker before the thread is scheduled,
+and the previous set's end must not be lost with it (a command runs in a process of its
+own). A worker killed from outside in the few milliseconds between a set's end and the
+next set's first report loses that set's end too: the driver then runs the set's last
+datum again (charging it the attempt), as it does for a worker killed while that datum ran.
 """
 
 from __future__ import annotations
@@ -30,7 +43,17 @@ import time
 from collections import deque
 from typing import Any
 
-__all__ = ["NextSet"]
+__all__ = ["GATE", "NextSet"]
+
+GATE = 0.02  # how long the take after a set's start waits for the set's first report (s)
+
+Report = tuple[str, list[Any]]  # a mailbox, and the items to put in it
+
+
+def _runs_commands(item: tuple[Any, ...]) -> bool:
+    """Whether the set ``item`` hands over runs commands (not Python calls)."""
+    ts = item[2]
+    return ts is not None and not ts.transform.python
 
 
 class NextSet:
@@ -43,14 +66,26 @@ class NextSet:
         self._idle_since: float | None = time.monotonic()  # None: a set is running
         self._over = False  # no more takes: the slot ends
         self._asked_back: deque[str] = deque(maxlen=64)  # keys to give back on arrival
+        self._gate: float | None = None  # a set started: the next take waits until then
+        self._riders: list[Report] = []  # reports to post with the next take
         threading.Thread(target=self._loop, name="loxo-ray-next-set", daemon=True).start()
 
-    def take(self) -> tuple[Any, ...] | None:
+    def take(self, report: Report | None = None) -> tuple[Any, ...] | None:
         """The next item for the slot to run, now its own (no longer given back), waiting
-        for it if need be; None when the slot is to end (idle too long, or no board)."""
+        for it if need be; None when the slot is to end (idle too long, or no board).
+        ``report`` (the end of the set the slot ran) goes with the thread's next take if
+        that take is to follow soon, else at once."""
         with self._cv:
             if self._idle_since is None:
                 self._idle_since = time.monotonic()
+            if report is not None and self._held is None:  # no take follows a set start
+                if self._gate is not None and not self._over:  # a take waits: now, with it
+                    self._riders.append(report)
+                    self._gate = None
+                    self._cv.notify_all()
+                else:
+                    self._post([report])
+                report = None
             while self._held is None and not self._over:
                 self._cv.wait()
             item, self._held = self._held, None
@@ -59,8 +94,27 @@ class NextSet:
                 item = None
             else:
                 self._idle_since = None
+                self._gate = None
+                if _runs_commands(item):  # (a Python call may end the worker at once)
+                    self._gate = time.monotonic() + GATE
+                    if report is not None:
+                        self._riders.append(report)
+                        report = None
             self._cv.notify_all()  # the thread takes the one after
-            return item
+        if report is not None:
+            self._post([report])
+        return item
+
+    def carry(self, report: Report) -> bool:
+        """Post the running set's first ``report`` with the thread's next take, if that
+        take waits for it (True); False: the caller posts it."""
+        with self._cv:
+            if self._gate is None or self._over:
+                return False
+            self._riders.append(report)
+            self._gate = None
+            self._cv.notify_all()
+            return True
 
     def give_back(self, key: str) -> None:
         """The driver wants set ``key`` back: give it back if it is held, not started
@@ -75,10 +129,17 @@ class NextSet:
         self._withdrawn(item)
 
     def close(self) -> None:
-        """The slot ends: make no more takes."""
+        """The slot ends: make no more takes (the reports left to ride go at once)."""
         with self._cv:
             self._over = True
             self._cv.notify_all()
+            riders, self._riders = self._riders, []
+        self._post(riders)
+
+    def _post(self, reports: list[Report]) -> None:
+        for key, items in reports:
+            with contextlib.suppress(Exception):  # the board is gone: the slot ends
+                self.board.put_all.remote(key, items)
 
     def _withdrawn(self, item: tuple[Any, ...]) -> None:
         _, key, _ts, _resumes, reports, *_ = item
@@ -96,8 +157,13 @@ class NextSet:
 
         while True:
             with self._cv:
-                while self._held is not None and not self._over:
-                    self._cv.wait()
+                while not self._over:
+                    if self._held is not None:
+                        self._cv.wait()
+                    elif self._gate is not None and time.monotonic() < self._gate:
+                        self._cv.wait(self._gate - time.monotonic())
+                    else:
+                        break
                 if self._over:
                     return
                 since = self._idle_since
@@ -106,8 +172,9 @@ class NextSet:
                     self._over = True
                     self._cv.notify_all()
                     return
+                self._gate, riders, self._riders = None, self._riders, []
             try:
-                items = ray.get(self.board.take.remote(self._slot, wait, 0.0, 1))
+                items = ray.get(self.board.take.remote(self._slot, wait, 0.0, 1, riders))
             except Exception:  # the board is gone: the driver runs unreported datums again
                 items = None
             withdrawn = None

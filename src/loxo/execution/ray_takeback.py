@@ -49,6 +49,9 @@ class TakeBack:
     def _resubmit(self, s: InFlight, why: str, *, blame: bool = True) -> list[DatumResult]:
         raise NotImplementedError
 
+    def _unsend(self, s: InFlight) -> bool:
+        raise NotImplementedError
+
     # ---
 
     def _take_back(self, s: InFlight) -> None:
@@ -70,6 +73,8 @@ class TakeBack:
     def _retract(self, s: InFlight) -> bool:
         """Take the queued set ``s`` back from its slot's mailbox (and off the books);
         False if the slot has taken it already."""
+        if self._unsend(s):  # not even sent to the board yet
+            return True
         slot = s.slot
         try:
             withdrawn = slot is not None and ray.get(self._board.retract.remote(slot.key, s.key))

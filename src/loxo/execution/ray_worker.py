@@ -58,7 +58,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,18 +105,23 @@ def run_set(
     reports: str,
     env: Mapping[str, str | None],
     code_paths: Sequence[str],
+    carry: Callable[[tuple[str, list[Any]]], bool] | None = None,
 ) -> list[DatumResult]:
-    """Run the datums of ``ts`` (this task's ``key``), reporting to mailbox ``reports``."""
+    """Run the datums of ``ts`` (this task's ``key``), reporting to mailbox ``reports``
+    (``carry``, if given, may take a report to post it itself: True if it did)."""
     import ray
 
     node = ray.get_runtime_context().get_node_id()
     label = f"{node[:12]}/{socket.gethostname()}:{os.getpid()}"
 
     def post(events: list[tuple[Any, ...]]) -> None:
+        report = (reports, [(key, *event) for event in events])
+        if carry is not None and carry(report):  # it rides with the slot's next take
+            return
         # reports are best effort (the task's return value is the record): a board or a
         # node going away must not fail the datum being reported
         with contextlib.suppress(Exception):
-            board.put_all.remote(reports, [(key, *event) for event in events])
+            board.put_all.remote(*report)
 
     pgid_file(os.getpid()).unlink(missing_ok=True)  # a dead namesake's: we run no command yet
     state = _listen(board, node).start_set(key)
@@ -171,8 +176,10 @@ def run_slot(board: Any, slot: str, idle: float) -> int:
 
     Each item is ``("set", key, ts, resumes, reports, env, code_paths)``: the set runs as
     :func:`run_set` runs it, then ``(key, "set_done", results)`` -- every result of the
-    set, the driver's complete record -- goes to mailbox ``reports`` without waiting. (If
-    the slot dies first, the driver runs the set's unreported datums again.)
+    set, the driver's complete record -- goes to mailbox ``reports`` without waiting: with
+    the thread's take of the set after the next, when the next is a set of commands in
+    hand (:mod:`~loxo.execution.ray_next`), else at once. (If the slot dies first, the
+    driver runs the set's unreported datums again.)
 
     Before its first set the slot tells the driver where it runs, ``(key, "slot", slot,
     node, pid)``, and waits until that is delivered: the driver then knows where to find
@@ -185,16 +192,19 @@ def run_slot(board: Any, slot: str, idle: float) -> int:
     next_set = NextSet(board, slot, idle)
     _listen(board, node).next_set = next_set
     ran = 0
+    done: tuple[str, list[Any]] | None = None  # the last set's end, posted with the next take
     try:
-        while (item := next_set.take()) is not None:
+        while True:
+            item, done = next_set.take(done), None  # (it posts the report, one way or another)
+            if item is None:
+                break
             _, key, ts, resumes, reports, env, code_paths = item
             if not ran:
                 with contextlib.suppress(Exception):
                     hello = (key, "slot", slot, node, os.getpid())
                     ray.get(board.put_all.remote(reports, [hello]), timeout=REPORT_TIMEOUT)
-            results = run_set(ts, resumes, board, key, reports, env, code_paths)
-            with contextlib.suppress(Exception):
-                board.put_all.remote(reports, [(key, "set_done", results)])
+            results = run_set(ts, resumes, board, key, reports, env, code_paths, next_set.carry)
+            done = (reports, [(key, "set_done", results)])
             ran += 1
     finally:
         next_set.close()
