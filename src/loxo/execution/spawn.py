@@ -38,7 +38,6 @@ def spawn(
     session) with ``fds`` as its stdin (-1: ``/dev/null``), stdout and stderr.
     ``posix_spawn`` where it can (no other directory, no other user): it costs half of
     ``Popen``'s time in this process, and small datums are many."""
-    group: dict[str, Any] = {"setsid": True} if new_session else {"setpgroup": 0}
     if cwd is None and not options:
         path = argv[0] if "/" in argv[0] else _which(argv[0], env.get("PATH", os.defpath))
         if path is None:  # as Popen says it
@@ -51,7 +50,7 @@ def spawn(
             file_actions=[
                 (os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate((stdin, *fds[1:]))
             ],
-            **group,
+            **({"setsid": True} if new_session else {"setpgroup": 0}),
             setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),  # as Popen's restore_signals
         )
         return Spawned(pid)
@@ -62,7 +61,8 @@ def spawn(
         stderr=fds[2],
         env=dict(env),
         cwd=cwd,
-        **({"start_new_session": True} if new_session else {"process_group": 0}),
+        start_new_session=new_session,
+        process_group=None if new_session else 0,
         **options,
     )
 
