@@ -91,3 +91,13 @@ def exit_on_victim(datum: Datum) -> None:
     if datum.id == datum.env["VICTIM"]:
         os._exit(3)
     (datum.out / datum.id).write_text("ok")
+
+
+def die_once(datum: Datum) -> None:
+    """A datum whose ID starts with "die" kills its worker on its first call (``$MARKER``-<id>
+    then exists); every other call writes the datum's ID to the output."""
+    marker = Path(f"{datum.env['MARKER']}-{datum.id}")
+    if datum.id.startswith("die") and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), 9)
+    (datum.out / datum.id).write_text(datum.id)

@@ -14,6 +14,7 @@ from loxo.errors import InvalidArgumentError
 from loxo.execution.executor import ExecutorClosed
 from loxo.execution.inline import InlineExecutor
 from loxo.execution.local import LocalExecutor
+from loxo.execution.pool import mp_context, start_worker
 from loxo.execution.task import DatumState, Transform
 from loxo.storage.memory import MemoryStore
 
@@ -121,6 +122,63 @@ class TestLocalExecutor(ExecutorContract):
         [r] = executor.run([d.set(t, [d.simple("d1")], datum_tries=2)])
         assert (r.state, r.attempts) == (DatumState.FAILED, 2)
         assert r.error == "worker process died (killed by signal SIGKILL)"
+
+    def test_a_worker_is_free_for_its_next_set_before_its_results_are_in(self, d: Datums) -> None:
+        # the real worker protocol: "idle" once every datum of a set has run (the parent
+        # sends the next set then), while the set's results are made durable; they follow,
+        # then the set's "done", and only then the next set's results
+        w = start_worker(mp_context(None))
+        seen: list[str] = []
+
+        def until(kind: str) -> None:
+            while True:
+                assert w.conn.poll(30), f"no {kind!r} from the worker (after {seen})"
+                msg = w.conn.recv()
+                if msg[0] == "results":
+                    seen.extend(r.datum_id for r in msg[1])
+                elif msg[0] in ("idle", "done"):
+                    seen.append(msg[0])
+                if msg[0] == kind:
+                    return
+
+        t = sh("echo $PACH_DATUM_ID > /pfs/out/$PACH_DATUM_ID")
+        try:
+            until("ready")
+            w.conn.send(("set", 0, d.set(t, [d.simple("a1"), d.simple("a2")]), {}))
+            until("idle")
+            w.conn.send(("set", 1, d.set(t, [d.simple("b1")]), {}))
+            until("done")
+            until("done")
+        finally:
+            w.conn.send(("stop",))
+            w.proc.join(10)
+        first_done = seen.index("done")
+        assert seen.index("idle") < first_done
+        assert sorted(x for x in seen[:first_done] if x != "idle") == ["a1", "a2"]
+        assert [x for x in seen[first_done + 1 :] if x != "idle"] == ["b1", "done"]
+        assert seen.count("idle") == 2
+        assert w.proc.exitcode == 0
+
+    def test_a_worker_dying_as_its_next_set_starts_loses_no_result_of_the_last(
+        self, d: Datums, tmp_path: Path
+    ) -> None:
+        # the worker takes set 2 as soon as set 1's datums have run and dies at once in it,
+        # most often before set 1's results are in: those come again (from a rerun), once
+        t = Transform(python=f"{PY}:die_once", env=(("MARKER", str(tmp_path / "m")),))
+        first = d.set(t, [d.simple(f"a{i}") for i in range(3)])
+        second = d.set(t, [d.simple("die"), d.simple("b")], datum_tries=2)
+        with LocalExecutor(workers=1) as ex:
+            results = list(ex.run([first, second], parallelism=1))
+        rs = by_id(results)
+        assert len(results) == 5
+        assert {k: (r.state, r.attempts) for k, r in rs.items()} == {
+            "a0": (DatumState.SUCCESS, 1),
+            "a1": (DatumState.SUCCESS, 1),
+            "a2": (DatumState.SUCCESS, 1),
+            "die": (DatumState.SUCCESS, 2),
+            "b": (DatumState.SUCCESS, 1),
+        }
+        assert all(d.output(r) == {f"/{k}": k.encode()} for k, r in rs.items())
 
     def test_close_leaves_no_process_behind(self, d: Datums, tmp_path: Path) -> None:
         ex = LocalExecutor(workers=2)

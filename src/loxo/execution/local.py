@@ -17,7 +17,10 @@ a wake-up pipe at once, so it reacts at the moment a worker reports or dies:
 
 - ``run`` keeps ``parallelism`` sets running and :data:`AHEAD` more queued (so a worker
   that finishes a set starts the next at once, without a round trip to the caller) and
-  yields each ``DatumResult`` as its worker reports it;
+  yields each ``DatumResult`` as its worker reports it. A worker is free for its next
+  set once every datum of its set has run ("idle"), while the set's outputs are still
+  being made durable; the set counts as running for ``run`` until its results are in
+  ("done");
 - a worker that dies mid-set (killed, crashed, out of memory) is replaced
   (:mod:`~loxo.execution.local_ends`); the process group of its running command is
   killed, the datum it was running counts one failed attempt (so a datum that always
@@ -78,7 +81,7 @@ from .task import DatumResult, TaskSet
 __all__ = ["LocalExecutor", "WorkerStartError"]
 
 T = TypeVar("T")
-AHEAD = 1  # sets a run keeps queued beyond the ``parallelism`` it runs
+AHEAD = 2  # sets a run keeps queued beyond the ``parallelism`` it runs
 
 
 class LocalExecutor(WorkerEnds, Executor):
@@ -263,6 +266,12 @@ class LocalExecutor(WorkerEnds, Executor):
         kind, sj = msg[0], w.sj
         if kind == "ready":
             w.ready = True
+        elif kind == "results":  # in order: those of the oldest set not done yet
+            sj = w.closing[0] if w.closing else w.sj
+        elif kind == "done":
+            if w.closing:
+                w.closing.popleft().finish()
+            return
         if sj is None:
             return
         if kind == "attempt":
@@ -278,9 +287,9 @@ class LocalExecutor(WorkerEnds, Executor):
                 sj.done.add(result.datum_id)
             if not sj.cancelled:
                 sj.run.results.put(results)
-        elif kind == "done":
+        elif kind == "idle":  # every datum ran: free for the next set, results to come
+            w.closing.append(sj)
             w.assign(None)
-            sj.finish()
 
     def _submit(self, sj: SetJob) -> None:
         if sj.ts.job_id in sj.run.cancelled_jobs:
@@ -297,7 +306,9 @@ class LocalExecutor(WorkerEnds, Executor):
                 if len(self._workers) >= self._worker_limit():
                     if not idle:
                         return
-                    self._retire(idle[0])  # of the other kind: make room for one of this
+                    # of the other kind: make room for one of this (one with no results
+                    # on the way, if there is one)
+                    self._retire(min(idle, key=lambda w: len(w.closing)))
                 try:
                     w = start_worker(self._ctx, sandboxed=sandboxed)
                 except Exception as e:
@@ -361,6 +372,10 @@ class LocalExecutor(WorkerEnds, Executor):
             queued.cancelled = True
             queued.finish()
         for w in list(self._workers):
+            for closing in w.closing:  # all ran: nothing to stop, nothing more to report
+                if match(closing) and not closing.cancelled:
+                    closing.cancelled = True
+                    closing.finish()
             sj = w.sj
             if sj is None or sj.cancelled or not match(sj):
                 continue

@@ -71,19 +71,22 @@ class WorkerEnds:
         if not w.ready and reason is None:
             self._fail_queued(WorkerStartError(describe_exit(code or 0) or "it exited"), sj)
             return
-        if sj is None:
-            return
-        if sj.cancelled:
-            sj.finish()
-            return
-        datum = w.datum()
-        if datum is not None:
-            why = reason or f"worker process died ({describe_exit(code or 0) or 'exited'})"
-            final = lose_attempt(sj, w, datum, why)
-            if final is not None:
-                sj.run.results.put(final)
+        if sj is not None and not sj.cancelled:
+            datum = w.datum()
+            if datum is not None:
+                why = reason or f"worker process died ({describe_exit(code or 0) or 'exited'})"
+                final = lose_attempt(sj, w, datum, why)
+                if final is not None:
+                    sj.run.results.put(final)
+        # the running set last, so that the oldest goes to the front of the queue
+        for lost in reversed([*w.closing, *([sj] if sj is not None else [])]):
+            self._requeue(lost)
+        w.closing.clear()
+
+    def _requeue(self, sj: SetJob) -> None:
+        """What of ``sj`` has no result yet (its worker died) goes to the front of the queue."""
         remaining = tuple(t for t in sj.ts.datums if t.datum_id not in sj.done)
-        if not remaining:
+        if sj.cancelled or not remaining:
             sj.finish()
         else:
             sj.ts = replace(sj.ts, datums=remaining)
@@ -129,4 +132,5 @@ class WorkerEnds:
         if w.proc.exitcode is None:
             self._kill(w)
         else:
+            self._drain(w)  # the results it sent before it exited
             self._on_death(w, None)

@@ -14,6 +14,7 @@ import os
 import queue
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -81,8 +82,11 @@ class WorkerHandle:
     conn: Connection
     ctrl: Connection
     slot: WorkerSlot
-    sj: SetJob | None = None
+    sj: SetJob | None = None  # the set it runs
     seq: int = -1
+    # sets whose datums have all run ("idle"), oldest first, until their results are in
+    # ("done"): a worker runs its next set while the last one's outputs are made durable
+    closing: deque[SetJob] = field(default_factory=deque)
     sent: tuple[DatumTask, ...] = ()  # the datums of the set as sent (the slot indexes them)
     attempt_of: str | None = None  # the datum the last "attempt" message was about
     attempt: int = 0

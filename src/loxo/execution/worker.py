@@ -9,8 +9,10 @@ imported once per worker. Two pipes and a slot of shared memory link it to the p
   logs)`` before each attempt but the datum's first one here (whose number and logs the
   parent knows from the resume it sent) unless it is a Python call with a timeout, and
   then ``("attempt_end", id)`` when that call returns; ``("results", [DatumResult,
-  ...])``; and ``("done",)`` at the end of each set, after every result of the set. One
-  lock serialises the writers (the main thread and the outbox's flusher). Which datum
+  ...])``; ``("idle",)`` once every datum of a set has run, so that the parent can send
+  the next set at once; and ``("done",)`` after every result of the set, once their
+  outputs are durable. One lock serialises the writers (the main thread and the
+  outbox's flusher). Which datum
   runs, and the process group of a command outside the long-lived sandbox, are not sent:
   the worker writes them to its :class:`~loxo.execution.worker_slot.WorkerSlot`, which the
   parent reads only when it needs them, so it wakes per group of results, not per datum.
@@ -19,8 +21,11 @@ imported once per worker. Two pipes and a slot of shared memory link it to the p
   for up to ``GROUP_SECONDS`` (none past the end of the set), writes the group's shared
   pack of small outputs (:mod:`~loxo.execution.output_pack`), syncs the store once, and
   sends the results together in one message; a result may therefore arrive after the
-  next datum started. If the worker dies first, those datums simply run again (results
-  are keyed by datum).
+  next datum started. At the end of a set the flusher syncs at once and then sends
+  ``done``, while the worker runs its next set: the sync (milliseconds to tens of them,
+  depending on the disk) is off the path from one set to the next. Messages keep their
+  order: a set's results, then its ``done``, then the next set's results. If the worker
+  dies first, those datums simply run again (results are keyed by datum).
 - ``ctrl`` (parent -> worker): ``("restart", seq, datum_id)`` and ``("cancel", seq)``,
   read by a control thread that kills the running command's process group at once.
 
@@ -77,7 +82,9 @@ class _Outbox:
         self._send_lock = threading.Lock()
         self._flush_lock = threading.Lock()  # one group at a time, results in order
         self._cv = threading.Condition()
-        self._pending: list[tuple[str, DatumResult]] = []  # (store URL, result)
+        # (store URL, result), or None where a set ended (its ``done`` goes there)
+        self._pending: list[tuple[str, DatumResult] | None] = []
+        self._ends = 0  # the set ends among them: flush without waiting for company
         self._packs: dict[str, PackGroup] = {}  # store URL -> the next group's pack
         threading.Thread(target=self._flusher, name="loxo-outbox", daemon=True).start()
 
@@ -99,14 +106,23 @@ class _Outbox:
             self._pending.append((store_url, result))
             self._cv.notify()
 
+    def end_set(self) -> None:
+        """Every result of the current set is in: sync them now (on the flusher's thread),
+        then send ``("done",)``."""
+        with self._cv:
+            self._pending.append(None)
+            self._ends += 1
+            self._cv.notify()
+
     def flush(self) -> None:
-        """Sync and send every pending result now."""
+        """Sync and send every pending result (and set end) now."""
         with self._flush_lock:
             with self._cv:
-                group, self._pending = self._pending, []
+                items, self._pending, self._ends = self._pending, [], 0
                 packs = list(self._packs.items())
-            if not group:
+            if not items:
                 return
+            group = [item for item in items if item is not None]
             failed: dict[str, str] = {}
             written: set[str] = set()
             for url, pack in packs:  # every grouped result's chunks are in it (or earlier)
@@ -128,14 +144,26 @@ class _Outbox:
                 if url in failed and r.output_root is not None:
                     r.state, r.error, r.output_root = DatumState.FAILED, failed[url], None
                     r.logs.append(LogLine(time.time(), "system", failed[url]))
-            self.send(("results", [r for _, r in group]))
+            batch: list[DatumResult] = []
+            for item in items:  # in order: a set's results, its end, the next set's
+                if item is not None:
+                    batch.append(item[1])
+                    continue
+                if batch:
+                    self.send(("results", batch))
+                    batch = []
+                self.send(("done",))
+            if batch:
+                self.send(("results", batch))
 
     def _flusher(self) -> None:
         while True:
             with self._cv:
                 while not self._pending:
                     self._cv.wait()
-            time.sleep(GROUP_SECONDS)
+                deadline = time.monotonic() + GROUP_SECONDS
+                while not self._ends and (left := deadline - time.monotonic()) > 0:
+                    self._cv.wait(left)
             try:
                 self.flush()
             except (EOFError, OSError):
@@ -240,14 +268,14 @@ def main(conn: Connection, ctrl: Connection, slot: WorkerSlot, setup: WorkerSetu
                 return True
             _, seq, ts, resumes = msg
             state.start_set(seq)
-            try:
-                _run_set(outbox, slot, seq, state, capture, workspace, ts, resumes)
-            finally:
-                outbox.flush()
+            _run_set(outbox, slot, seq, state, capture, workspace, ts, resumes)
             if workspace.lost:  # its parent replaces it: the rest of the set runs again
                 return False
-            outbox.send(("done",))
+            outbox.send(("idle",))
+            outbox.end_set()
     finally:
+        with contextlib.suppress(EOFError, OSError):  # the parent may be gone
+            outbox.flush()
         workspace.close()
 
 
