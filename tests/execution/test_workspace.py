@@ -14,7 +14,8 @@ from loxo.execution import sandbox
 from loxo.execution.environment import remove_tree
 from loxo.execution.local import LocalExecutor
 from loxo.execution.output import INLINE_FILES, parse_root
-from loxo.execution.task import DatumState
+from loxo.execution.runtime import run_datum
+from loxo.execution.task import DatumState, Transform
 from loxo.execution.workspace import Workspace
 from loxo.storage.fileset import NodeRef
 from loxo.storage.local import LocalStore
@@ -153,6 +154,32 @@ def test_a_datum_that_kills_the_sandbox_agent_fails_and_the_next_one_runs(
     assert rs["good"].state == DatumState.SUCCESS, rs["good"].error
     assert d.output(rs["good"]) == {"/x": b"ok\n"}
     wait_sandboxes_gone(scratch)
+
+
+def test_an_agents_command_leads_its_own_group_in_the_sandboxs_session(
+    tmp_path: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as a Ray worker runs commands: through the exec agent of its long-lived sandbox. A
+    # group of its own; no session of its own, which the sandbox (a session without a
+    # terminal) makes needless
+    ok, why = sandbox.probe()
+    if not ok:
+        pytest.skip(f"no bubblewrap sandbox here: {why}")
+    monkeypatch.setenv("LOXO_SANDBOX", "1")
+    d = Datums(LocalStore(tmp_path / "store"), tmp_path)
+    t = Transform(
+        cmd=("sh", "-c", "cut -d' ' -f5,6 /proc/$$/stat > /pfs/out/ids; echo $$ >> /pfs/out/ids")
+    )
+    ts = d.set(t, [d.simple("d1")])
+    ws = Workspace()
+    try:
+        r = run_datum(ts, ts.datums[0], workspace=ws)
+    finally:
+        ws.close()
+    assert r.state == DatumState.SUCCESS, r.error
+    (pgrp, sid), (pid,) = (line.split() for line in d.output(r)["/ids"].decode().splitlines())
+    assert pgrp == pid
+    assert sid == "0"  # led by bubblewrap, outside the sandbox's PID namespace
 
 
 def test_small_outputs_of_a_result_group_share_a_pack(tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ bubblewrap, as the only child of the sandbox's PID-namespace init. ``FD`` is a
 
 - the worker sends ``{"argv", "env", "unset", "cwd"}`` (JSON) with the command's stdin,
   stdout and stderr as ``SCM_RIGHTS`` file descriptors; the agent starts it in a new
-  session, or answers ``{"error": text}`` at once if it could not start (no answer on
+  process group (not a new session: the sandbox is a session without a terminal already,
+  and a session is also a scheduler autogroup, which the kernel would make and free per
+  command), or answers ``{"error": text}`` at once if it could not start (no answer on
   success: one message each way per command). The command's environment is the previous
   command's (empty before the first) with the variables of ``env`` set and those named in
   ``unset`` removed: most of it is the same for every datum, and is sent once;
@@ -182,7 +184,7 @@ class _Commands:
 
     def _spawn(self, msg: dict[str, Any], fds: list[int]) -> int:
         """Start the command (``posix_spawnp``: no Python between fork and exec) in a new
-        session, with ``fds`` as its stdin, stdout and stderr; its pid."""
+        process group, with ``fds`` as its stdin, stdout and stderr; its pid."""
         argv, cwd = msg["argv"], msg["cwd"] or "/"
         if not argv or not all(isinstance(a, str) for a in argv):
             raise ValueError("a malformed request")
@@ -195,7 +197,7 @@ class _Commands:
             argv,
             self.env,
             file_actions=[(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)],
-            setsid=True,
+            setpgroup=0,
             setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),  # as Popen's restore_signals
         )
 
