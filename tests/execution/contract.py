@@ -180,6 +180,23 @@ class ExecutorContract:
         [r] = executor.run([d.set(Transform(cmd=("loxo-hello", "x")), [d.simple("d3")])])
         assert r.state == DatumState.FAILED and "loxo-hello" in r.error + " ".join(lines(r))
 
+    def test_a_remembered_program_that_is_gone_is_looked_up_again(
+        self, executor: Executor, d: Datums, tmp_path: Path
+    ) -> None:
+        dirs = [tmp_path / "bin1", tmp_path / "bin2"]
+        for bin_dir in dirs:
+            bin_dir.mkdir()
+            script = bin_dir / "loxo-where"
+            script.write_text(f'#!/bin/sh\necho {bin_dir.name} > "$LOXO_PFS/out/where"\n')
+            script.chmod(0o755)
+        path = ":".join([*map(str, dirs), os.environ["PATH"]])
+        t = Transform(cmd=("loxo-where",), env=(("PATH", path),))
+        [first] = executor.run([d.set(t, [d.simple("d1")])])
+        (dirs[0] / "loxo-where").unlink()
+        [second] = executor.run([d.set(t, [d.simple("d2")])])
+        assert [first.state, second.state] == [DatumState.SUCCESS] * 2, [first, second]
+        assert [d.output(r)["/where"] for r in (first, second)] == [b"bin1\n", b"bin2\n"]
+
     @BOTH_LAYOUTS
     def test_working_dir(self, executor: Executor, d: Datums) -> None:
         t = sh("pwd > /pfs/out/pwd; cat a.txt > /pfs/out/a", working_dir="/pfs/in")

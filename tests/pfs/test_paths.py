@@ -185,3 +185,26 @@ def test_validate_name_model(name: str) -> None:
     else:
         with pytest.raises(InvalidName):
             validate_name("repo", name)
+
+
+def _normalize_model(text: str, allow_root: bool = True) -> str | None:
+    """The canonical form by the rules, written plainly (None: rejected)."""
+    if any(not c.isprintable() or c in "*?[]{}!()@+^" for c in text):
+        return None
+    kept = [p for p in text.split("/") if p]
+    if any(p in (".", "..") for p in kept):
+        return None
+    if not kept:
+        return "/" if allow_root else None
+    return "/" + "/".join(kept)
+
+
+@given(st.text(alphabet="/.ab*\n é", max_size=10), st.booleans())
+def test_normalize_agrees_with_the_rules(text: str, allow_root: bool) -> None:
+    # the quick path for canonical input and the general one give the same answers
+    expected = _normalize_model(text, allow_root)
+    if expected is None:
+        with pytest.raises(InvalidPath):
+            normalize_path(text, allow_root)
+    else:
+        assert normalize_path(text, allow_root) == expected

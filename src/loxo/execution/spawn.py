@@ -39,21 +39,28 @@ def spawn(
     ``posix_spawn`` where it can (no other directory, no other user): it costs half of
     ``Popen``'s time in this process, and small datums are many."""
     if cwd is None and not options:
-        path = argv[0] if "/" in argv[0] else _which(argv[0], env.get("PATH", os.defpath))
-        if path is None:  # as Popen says it
-            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
         stdin = fds[0] if fds[0] >= 0 else _devnull()
-        pid = os.posix_spawn(
-            path,
-            argv,
-            env,
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate((stdin, *fds[1:]))
-            ],
-            **({"setsid": True} if new_session else {"setpgroup": 0}),
-            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),  # as Popen's restore_signals
-        )
-        return Spawned(pid)
+        actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate((stdin, *fds[1:]))]
+        group = {"setsid": True} if new_session else {"setpgroup": 0}
+        search = env.get("PATH", os.defpath)
+        for fresh in (False, True):  # a remembered program that is gone: look again, once
+            path = argv[0] if "/" in argv[0] else _which(argv[0], search, fresh=fresh)
+            if path is None:  # as Popen says it
+                raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
+            try:
+                pid = os.posix_spawn(
+                    path,
+                    argv,
+                    env,
+                    file_actions=actions,
+                    **group,
+                    setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),  # as Popen's restore_signals
+                )
+            except (FileNotFoundError, PermissionError):
+                if fresh or "/" in argv[0]:
+                    raise
+                continue
+            return Spawned(pid)
     return subprocess.Popen(
         argv,
         stdin=fds[0] if fds[0] >= 0 else subprocess.DEVNULL,
@@ -91,14 +98,17 @@ class Spawned:
 _found: dict[tuple[str, str], str] = {}  # (command, PATH) -> its executable
 
 
-def _which(name: str, path: str) -> str | None:
+def _which(name: str, path: str, *, fresh: bool = False) -> str | None:
     """Where ``name`` is on ``path``, remembered as a shell's hash table does (searching
-    ``PATH`` costs more than starting a small command)."""
+    ``PATH`` costs more than starting a small command); ``fresh``: search again (the
+    remembered program could not be started)."""
     key = (name, path)
-    found = _found.get(key)
-    if found is None or not os.access(found, os.X_OK):
+    found = None if fresh else _found.get(key)
+    if found is None:
         found = shutil.which(name, path=path)
-        if found is not None:
+        if found is None:
+            _found.pop(key, None)
+        else:
             _found[key] = found
     return found
 

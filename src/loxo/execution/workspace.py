@@ -25,7 +25,9 @@ A worker that itself runs inside its sandbox (:mod:`~loxo.execution.sandbox_work
 parent made, which the workspace never makes, moves or removes (the parent removes it
 after the worker). What a fresh workspace would mend there is mended in place (emptied,
 its mode restored); if that fails, :attr:`Workspace.lost` is set and the worker must end,
-so that its parent replaces it.
+so that its parent replaces it. A mount point, which user code can neither move nor
+replace, a bound ``pfs`` stays open from datum to datum (checked after each cleanup, and
+for its removal before each datum).
 
 Anything unexpected while emptying (a directory user code made read-only as another user,
 say) falls back to :func:`~loxo.execution.environment.remove_tree` and a fresh workspace.
@@ -72,6 +74,9 @@ class Workspace:
         # the directories the last datum's cleanup left in ``pfs``, empty and as made
         # (None: not known, so look)
         self._left: set[str] | None = None
+        # a bound ``pfs``, open from datum to datum (checked after each cleanup): a mount
+        # point, which user code can neither move nor replace; -1: open it (and check it)
+        self._bound_fd = -1
 
     @contextlib.contextmanager
     def datum(self, names: Iterable[str]) -> Iterator[Path]:
@@ -104,12 +109,21 @@ class Workspace:
                 # swapped what is in it for symlinks cannot redirect the removal
                 try:
                     self._left = self._clean(fd)
-                    if self.bound is not None and os.fstat(fd).st_nlink == 0:
-                        self.lost = True  # removed (through its host path): nothing to mend
+                    if self.bound is not None:
+                        self._check_bound(fd)
                 except OSError:
                     self._discard()
         finally:
-            os.close(fd)
+            if fd != self._bound_fd:  # else kept for the next datum (-1: dropped)
+                os.close(fd)
+
+    def _check_bound(self, fd: int) -> None:
+        """After a datum: the bound ``pfs`` (open as ``fd``) is still there, with its mode."""
+        st = os.fstat(fd)
+        if st.st_nlink == 0:
+            self.lost = True  # removed (through its host path): nothing to mend
+        elif stat.S_IMODE(st.st_mode) not in (self._mode, 0o755):
+            os.fchmod(fd, self._mode)
 
     def _clean(self, fd: int) -> set[str]:
         """Empty ``pfs`` (open as ``fd``) but for its top-level directories, which are
@@ -172,6 +186,9 @@ class Workspace:
 
     def close(self) -> None:
         """Stop the sandbox and remove the workspace."""
+        if self._bound_fd >= 0:
+            os.close(self._bound_fd)
+            self._bound_fd = -1
         self._discard()
 
     def _stop_sandbox(self) -> None:
@@ -208,14 +225,19 @@ class Workspace:
             self.root, self._ident = Path(os.path.dirname(self.bound)), (st.st_dev, st.st_ino)
             self.generation += 1
         try:
-            return self.root, self._open_pfs()
+            if self._bound_fd < 0:
+                self._bound_fd = self._open_pfs()
+            elif os.fstat(self._bound_fd).st_nlink == 0:
+                raise OSError(f"{self.bound} was removed")
         except OSError as e:
             self.lost = True
             raise WorkspaceLost(f"{self.bound} cannot be used any more: {e}") from None
+        return self.root, self._bound_fd
 
     def _discard(self) -> None:
         self._left = None
         if self.bound is not None:
+            self._bound_fd = -1  # open and check it again (a datum in progress closes it)
             self._empty_bound()
             return
         self._stop_sandbox()

@@ -51,6 +51,15 @@ def normalize_path(path: str, allow_root: bool = True) -> str:
     ``""``, ``"/"`` and ``"//"`` all name the root; with ``allow_root=False`` (a file is
     wanted) the root is an error.
     """
+    if (  # already canonical, as most paths are (loxo made them): nothing to split
+        path[:1] == "/"
+        and path[-1] != "/"
+        and "//" not in path
+        and "/." not in path  # no "." or ".." part (a name starting with "." goes the long way)
+        and path.isprintable()
+        and GLOB_CHARS.isdisjoint(path)
+    ):
+        return path
     if not path.isprintable():
         bad = next(c for c in path if not c.isprintable())
         raise InvalidPath(path, f"character {bad!r} is not printable")

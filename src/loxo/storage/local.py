@@ -60,12 +60,13 @@ class LocalStore(ObjectStore):
         except OSError as e:
             raise self._error(e, "", self.root) from e
         self.url = "file://" + str(self.root)
+        self._prefix = os.path.join(self.root, "")  # "<root>/": a key's path is prefix + key
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()  # one sync at a time (see sync)
         self._unsynced: set[str] = set()
 
     def _path(self, key: str) -> str:
-        return os.path.join(self.root, check_key(key))
+        return self._prefix + check_key(key)
 
     def get(self, key: str) -> bytes:
         return self._read(key, 0, -1)
