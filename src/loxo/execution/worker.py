@@ -104,7 +104,8 @@ class _Outbox:
         """Send ``result`` once its output is durable (within ``GROUP_SECONDS``)."""
         with self._cv:
             self._pending.append((store_url, result))
-            self._cv.notify()
+            if len(self._pending) == 1:  # else the flusher is awake, or waits for company
+                self._cv.notify()
 
     def end_set(self) -> None:
         """Every result of the current set is in: sync them now (on the flusher's thread),
