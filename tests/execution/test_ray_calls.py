@@ -10,6 +10,7 @@ use a real board actor on a real two-node cluster (:mod:`tests.raycluster`).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from loxo.execution import ray_handout, ray_next
 from loxo.execution.ray_board import Board
 from loxo.execution.ray_handout import HandOut
 from loxo.execution.ray_next import NextSet
-from loxo.execution.ray_outbox import Outbox
+from loxo.execution.ray_outbox import COMMAND_POST_SECONDS, POST_SECONDS, Outbox
 from loxo.execution.ray_sets import InFlight, Run, Slot
 from loxo.execution.task import TaskSet, Transform
 from loxo.storage.local import LocalStore
@@ -277,3 +278,25 @@ def test_outboxes_share_one_thread_and_one_opened_beside_another_still_posts(
     after.event(("attempt", "c"))
     assert wait_for("after", ("attempt", "c")) is courier
     after.close([])
+
+
+def test_an_outbox_posts_no_more_often_than_its_pace(tmp_path: Path) -> None:
+    # a set of commands posts its reports at most every COMMAND_POST_SECONDS (each post is
+    # an actor call); all of them arrive, in order
+    url = LocalStore(tmp_path / "store").url
+    posts: list[tuple[float, list[Any]]] = []
+    outbox = Outbox(url, lambda events: posts.append((time.monotonic(), events)), pace=0.05)
+    start = time.monotonic()
+    for i in range(40):  # one event every 5 ms for 0.2 s
+        outbox.event(("attempt", f"d{i}"))
+        time.sleep(0.005)
+    end = time.monotonic()
+    deadline = end + 5
+    while sum(len(e) for _, e in posts) < 40 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    outbox.close([])
+    assert [e for _, events in posts for e in events] == [("attempt", f"d{i}") for i in range(40)]
+    times = [t for t, _ in posts]
+    assert all(b - a >= 0.045 for a, b in itertools.pairwise(times)), times
+    assert len(posts) <= (end - start) / 0.05 + 2
+    assert COMMAND_POST_SECONDS > POST_SECONDS  # commands' reports are paced the slower

@@ -6,7 +6,13 @@ that the datums never wait for them (one thread per process serves the sets' out
 after another: starting and joining a thread per set cost ~1 ms of the slot's time between
 two sets on a loaded 2-core machine):
 
-- **events** (an attempt starting, a Python call returning) are posted at once, in order;
+- **events** (an attempt starting, a Python call returning) are posted at once, in order,
+  but no two posts of a set closer than its ``pace``: :data:`POST_SECONDS` for Python calls,
+  whose attempts the driver must hear of soon (it enforces their timeouts),
+  :data:`COMMAND_POST_SECONDS` for commands. A command's attempt report only tells the
+  driver which datum runs (for a restart, and for the attempt a worker's death costs), and
+  each post costs the worker an actor call (about 1 ms of CPU here), that is one per few
+  datums of a small command at the shorter pace;
 - **results** may reach the driver only once the objects of their outputs are durable.
   Rather than one object and one store sync per datum, the datums' small outputs go into
   one shared pack (:mod:`~loxo.execution.output_pack`) and finished results wait up to
@@ -35,10 +41,11 @@ from .output_pack import PackGroup
 from .runtime import store_for
 from .task import DatumResult, DatumState, LogLine
 
-__all__ = ["GROUP_SECONDS", "POST_SECONDS", "Outbox", "make_durable"]
+__all__ = ["COMMAND_POST_SECONDS", "GROUP_SECONDS", "POST_SECONDS", "Outbox", "make_durable"]
 
 GROUP_SECONDS = 0.02  # how long a finished result may wait for others to share its sync
-POST_SECONDS = 0.01  # the shortest interval between two posts of a set
+POST_SECONDS = 0.01  # the shortest interval between two posts of a set of Python calls
+COMMAND_POST_SECONDS = 0.05  # ... of a set of commands
 
 
 class Post(Protocol):
@@ -50,14 +57,14 @@ class Post(Protocol):
 class Outbox:
     """One set's reports: events posted at once, results grouped per store sync."""
 
-    def __init__(self, store_url: str, post: Post) -> None:
-        self._url, self._post = store_url, post
+    def __init__(self, store_url: str, post: Post, *, pace: float = POST_SECONDS) -> None:
+        self._url, self._post, self._pace = store_url, post, pace
         self._lock = threading.Lock()  # one group at a time: results stay in order
         self._cv = threading.Condition()
         self._events: list[tuple[Any, ...]] = []
         self._results: list[DatumResult] = []
         self._due = 0.0  # when the oldest pending result must go
-        self._posted = -POST_SECONDS  # when the last post went
+        self._posted = -pace  # when the last post went
         self._pack = PackGroup()
         self._closed = False
         self._done = _courier().run(self._loop)
@@ -110,7 +117,7 @@ class Outbox:
                         break
                     self._cv.wait(None if at is None else at - now)
                 events, self._events = self._events, []
-                due = bool(self._results) and now >= max(self._due, self._posted + POST_SECONDS)
+                due = bool(self._results) and now >= max(self._due, self._posted + self._pace)
                 self._posted = now
             if due:
                 with self._lock:
@@ -125,9 +132,9 @@ class Outbox:
         """When the thread must post next (None: nothing to post)."""
         at = []
         if self._events:
-            at.append(self._posted + POST_SECONDS)
+            at.append(self._posted + self._pace)
         if self._results:
-            at.append(max(self._due, self._posted + POST_SECONDS))
+            at.append(max(self._due, self._posted + self._pace))
         return min(at) if at else None
 
     def _send(self, events: list[tuple[Any, ...]], more: list[Any]) -> None:

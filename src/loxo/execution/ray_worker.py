@@ -66,7 +66,7 @@ from .capture import FdCapture
 from .control import DatumControl
 from .ray_attempts import write_record
 from .ray_next import NextSet
-from .ray_outbox import Outbox
+from .ray_outbox import COMMAND_POST_SECONDS, POST_SECONDS, Outbox
 from .ray_workspace import record as record_workspace
 from .ray_workspace import records_dir, start_time
 from .ray_workspace import workspace as worker_workspace
@@ -126,7 +126,7 @@ def run_set(
     pgid_file(os.getpid()).unlink(missing_ok=True)  # a dead namesake's: we run no command yet
     state = _listen(board, node).start_set(key)
     python = bool(ts.transform.python)
-    outbox = Outbox(ts.store_url, post)
+    outbox = Outbox(ts.store_url, post, pace=POST_SECONDS if python else COMMAND_POST_SECONDS)
     results: list[DatumResult] = []
     last: list[DatumResult] = []  # not posted: they come with the return value
     try:
