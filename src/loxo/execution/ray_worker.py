@@ -62,6 +62,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import ray_contained
 from .capture import FdCapture
 from .control import DatumControl
 from .ray_attempts import write_record
@@ -131,6 +132,29 @@ def run_set(
     last: list[DatumResult] = []  # not posted: they come with the return value
     try:
         with _environment(env, code_paths):
+            if ray_contained.wanted(ts):
+
+                def on_event(e: tuple[Any, ...]) -> None:
+                    _, datum, attempt, logs = e
+                    outbox.event(("attempt", datum, attempt, node, os.getpid(), False, None, logs))
+
+                def on_result(r: DatumResult) -> None:
+                    r.worker = label
+                    results.append(r)
+                    (last.append if r.datum_id == ts.datums[-1].datum_id else outbox.add)(r)
+
+                def on_lost(running: tuple[Any, ...] | None) -> None:
+                    if running is not None:  # the driver charges it the attempt
+                        _, datum, attempt, logs = running
+                        attempt_report = ("attempt", datum, attempt, node, os.getpid())
+                        with contextlib.suppress(Exception):
+                            events = [(key, *attempt_report, False, None, logs)]
+                            ray.get(board.put_all.remote(reports, events), timeout=REPORT_TIMEOUT)
+                    _die()
+
+                ray_contained.run_contained(ts, resumes, state.begin, on_event, on_result, on_lost)
+                state.end()
+                return results
             workspace = worker_workspace()
             environ = dict(os.environ)  # one snapshot per set
             for index, task in enumerate(ts.datums):

@@ -13,8 +13,9 @@ imported once per worker. Two pipes and a slot of shared memory link it to the p
   the next set at once; and ``("done",)`` after every result of the set, once their
   outputs are durable. One lock serialises the writers (the main thread and the
   outbox's flusher). Which datum runs, and the process group of a command outside the
-  long-lived sandbox, are not sent: the worker writes them to its :class:`~loxo.execution.worker_slot.WorkerSlot`, which the
-  parent reads only when it needs them, so it wakes per group of results, not per datum.
+  long-lived sandbox, are not sent: the worker writes them to its
+  :class:`~loxo.execution.worker_slot.WorkerSlot`, which the parent reads only when it
+  needs them, so it wakes per group of results, not per datum.
 - A result is sent only once the objects of its output are durable. Rather than one
   pack object and one store sync per datum, the :class:`_Outbox` holds finished results
   for up to ``GROUP_SECONDS`` (none past the end of the set), writes the group's shared
