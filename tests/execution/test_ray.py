@@ -40,6 +40,15 @@ FORWARD = ("LOXO_SANDBOX", "LOXO_SCRATCH")  # the contract pins these per test
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+def _require_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loxo.execution import sandbox
+
+    ok, why = sandbox.probe()
+    if not ok:
+        pytest.skip(f"no bubblewrap sandbox here: {why}")
+    monkeypatch.setenv("LOXO_SANDBOX", "1")
+
+
 def nodes_of(results: Iterable[DatumResult]) -> set[str]:
     """The node-ID prefixes in the results' ``worker`` labels (``<node>/<host>:<pid>``)."""
     return {r.worker.split("/", 1)[0] for r in results}
@@ -234,6 +243,40 @@ class TestRayExecutor(ExecutorContract):
         while live_processes_matching(f"sleep 60.{token}") and time.monotonic() < end:
             time.sleep(0.05)
         assert live_processes_matching(f"sleep 60.{token}") == []
+
+    def test_commands_run_in_a_local_worker_inside_its_sandbox(
+        self, executor: RayExecutor, d: Datums, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # as in a local executor: the command's parent is the contained worker (pid 2,
+        # after bubblewrap's init), not the exec agent of a sandbox of the Ray worker's
+        _require_sandbox(monkeypatch)
+        t = sh("echo $PPID > /pfs/out/ppid; tr '\\0' ' ' < /proc/$PPID/cmdline > /pfs/out/cmd")
+        rs = list(executor.run([d.set(t, [d.simple(f"d{i}") for i in range(3)])]))
+        assert all(r.state == DatumState.SUCCESS for r in rs), rs
+        for r in rs:
+            out = d.output(r)
+            assert out["/ppid"] == b"2\n"
+            assert b"loxo.execution.sandbox_worker" in out["/cmd"], out["/cmd"]
+
+    def test_a_command_that_kills_its_contained_worker_costs_its_datum_an_attempt(
+        self, executor: RayExecutor, d: Datums, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # the Ray worker ends with its contained worker: its driver charges the datum that
+        # ran, and runs the rest of the set again
+        _require_sandbox(monkeypatch)
+        script = (
+            f'if [ "$PACH_DATUM_ID" = d1 ] && mkdir {tmp_path}/mark 2>/dev/null; then '
+            "kill -9 $PPID; sleep 5; fi; echo $PACH_DATUM_ID > /pfs/out/x"
+        )
+        tasks = [d.simple(f"d{i}") for i in range(3)]
+        rs = by_id(executor.run([d.set(sh(script), tasks, datum_tries=2)]))
+        assert {k: (r.state, r.attempts) for k, r in rs.items()} == {
+            "d0": (DatumState.SUCCESS, 1),
+            "d1": (DatumState.SUCCESS, 2),
+            "d2": (DatumState.SUCCESS, 1),
+        }
+        assert any("the Ray worker died" in x.line for x in rs["d1"].logs), rs["d1"].logs
+        assert all(d.output(r) == {"/x": f"{k}\n".encode()} for k, r in rs.items())
 
     def test_a_datum_that_always_kills_its_worker_fails(
         self, executor: RayExecutor, d: Datums

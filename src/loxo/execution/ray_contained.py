@@ -29,6 +29,7 @@ environment the sets run with changed), and relays:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import os
@@ -107,16 +108,21 @@ def run_contained(
     told: dict[str, int] = {}  # datum -> the attempt the driver heard of
     running: tuple[Any, ...] | None = None
 
-    def look() -> None:
+    def tell(datum: str) -> None:
         nonlocal running
+        resume = resumes.get(datum)
+        attempt = resume.attempts + 1 if resume else 1
+        running = ("attempt", datum, attempt, list(resume.logs) if resume else [])
+        told[datum] = attempt
+        event(running)
+
+    def look() -> None:
         datum = relay.datum_id
         if datum and datum not in told:
-            resume = resumes.get(datum)
-            attempt = resume.attempts + 1 if resume else 1
-            running = ("attempt", datum, attempt, list(resume.logs) if resume else [])
-            told[datum] = attempt
-            event(running)
+            tell(datum)
 
+    if ts.datums and not relay.cancelled:
+        tell(ts.datums[0].datum_id)  # it starts now (the slot's next take waits for this)
     while True:
         ready = wait([w.conn, w.proc.sentinel], LOOK_SECONDS)
         try:
@@ -150,11 +156,13 @@ def _ready() -> WorkerHandle:
         setup = WorkerSetup(env, list(sys.path), os.getcwd())
         _worker = WorkerHandle(*sandbox_worker.start(setup))
         _env = env
+        atexit.register(_stop)  # (a normal exit: it would die with us, its scratch left)
     return _worker
 
 
 def _stop() -> None:
     """Tell the worker to stop (it exits once its results are out) and forget it."""
+    atexit.unregister(_stop)
     w = _worker
     if w is not None:
         with contextlib.suppress(OSError):

@@ -10,7 +10,9 @@ one set and the next. :func:`run_set` runs one set's datums one after another wi
 worker runtime (:func:`~loxo.execution.runtime.run_datum`), in this warm worker process
 (a Python transform's module stays imported, and its workspace -- one scratch ``/pfs``
 and one long-lived sandbox, :mod:`~loxo.execution.ray_workspace` -- serves every datum
-it runs; Ray also reuses the process for later slots), and:
+it runs; Ray also reuses the process for later slots) -- or, for a set of commands that
+a local executor would run in a worker inside its own sandbox, hands it to such a worker
+of its own and relays (:mod:`~loxo.execution.ray_contained`) -- and:
 
 - reports to the driver's mailbox on the :mod:`~loxo.execution.ray_board` each
   ``attempt`` as it starts (datum, number, node and pid, whether a Python call runs and
@@ -38,7 +40,8 @@ it runs; Ray also reuses the process for later slots), and:
   (:func:`pgid_file`), so that if the worker dies (killed, cancelled, out of memory) the
   driver's :func:`reap` task on the same node can kill the group it left behind. Under
   the bubblewrap sandbox ``--die-with-parent`` does that already (commands then run in
-  the worker's long-lived sandbox, whose agent the kills go through);
+  a sandbox of the worker's: its contained worker's, or its long-lived one's, whose agent
+  the kills go through);
 - sets, for the duration of the set, the environment variables the executor forwards
   (``forward_env``) and adds the driver's code directories that exist here to
   ``sys.path``.
