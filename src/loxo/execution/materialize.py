@@ -10,6 +10,7 @@ paths are checked, so no task can write outside the scratch directory.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,12 +27,22 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 
 def input_dir(pfs: Path, name: str) -> Path:
     """``<pfs>/<name>``, refusing names that are not one plain path component."""
-    return Path(_input_dir(str(pfs), name))
+    return _input_path(pfs, name)
 
 
 def local_path(pfs: Path, name: str, path: str) -> Path:
     """Where the input file or directory ``path`` of input ``name`` appears."""
-    return Path(_local_path(str(pfs), name, path))
+    canonical = normalize_path(path)
+    root = _input_path(pfs, name)
+    return root if canonical == "/" else root / canonical[1:]
+
+
+@functools.lru_cache(maxsize=256)
+def _input_path(pfs: Path, name: str) -> Path:
+    """(Remembered: a warm worker's ``pfs`` is the same for every datum, and building a
+    ``Path`` from a string costs more than joining one part to it.)"""
+    _input_dir("", name)  # the name's check
+    return pfs / name
 
 
 def _input_dir(pfs: str, name: str) -> str:

@@ -312,7 +312,7 @@ class _DatumRun:
         return self.workspace is not None and self.workspace.bound is not None
 
     def _datum(self) -> pyfunc.Datum:
-        pfs = Path(self.layout.host_pfs)
+        pfs = _pfs_path(self.layout.host_pfs)
         names = [i.name for i in self.task.inputs]
         inputs = {
             i.name: local_path(pfs, i.name, i.path)
@@ -321,8 +321,19 @@ class _DatumRun:
             for i in self.task.inputs
         }
         return pyfunc.Datum(
-            self.task.datum_id, self.ts.job_id, pfs, pfs / "out", inputs, dict(self.env)
+            self.task.datum_id, self.ts.job_id, pfs, _out_path(pfs), inputs, dict(self.env)
         )
+
+
+@functools.lru_cache(maxsize=16)
+def _pfs_path(host_pfs: str) -> Path:
+    """(Remembered: a warm worker's ``pfs`` is the same for every datum.)"""
+    return Path(host_pfs)
+
+
+@functools.lru_cache(maxsize=16)
+def _out_path(pfs: Path) -> Path:
+    return pfs / "out"
 
 
 def _owner(user: str) -> tuple[int, int] | None:
