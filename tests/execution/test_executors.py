@@ -180,6 +180,21 @@ class TestLocalExecutor(ExecutorContract):
         }
         assert all(d.output(r) == {f"/{k}": k.encode()} for k, r in rs.items())
 
+    def test_the_last_set_of_a_run_is_shared_by_the_workers_that_are_free(
+        self, executor: LocalExecutor, d: Datums
+    ) -> None:
+        # every set submitted: the last one queued goes out in shares (1 / parallelism of
+        # what is left), so both workers end with it instead of one running it all
+        slow = [d.set(sh("sleep 0.4"), [d.simple(f"s{i}")]) for i in range(2)]
+        tail = d.set(sh("sleep 0.02; echo $PACH_DATUM_ID > /pfs/out/x"), [
+            d.simple(f"t{i:02d}") for i in range(20)
+        ])  # fmt: skip
+        results = list(executor.run([*slow, tail], parallelism=2))
+        rs = by_id(results)
+        assert len(results) == 22 and all(r.state == DatumState.SUCCESS for r in results)
+        assert all(d.output(rs[f"t{i:02d}"]) == {"/x": f"t{i:02d}\n".encode()} for i in range(20))
+        assert len({rs[f"t{i:02d}"].worker for i in range(20)}) == 2
+
     def test_close_leaves_no_process_behind(self, d: Datums, tmp_path: Path) -> None:
         ex = LocalExecutor(workers=2)
         t = sh("touch /pfs/started; sleep 30")

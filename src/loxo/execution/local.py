@@ -20,7 +20,9 @@ a wake-up pipe at once, so it reacts at the moment a worker reports or dies:
   yields each ``DatumResult`` as its worker reports it. A worker is free for its next
   set once every datum of its set has run ("idle"), while the set's outputs are still
   being made durable; the set counts as running for ``run`` until its results are in
-  ("done");
+  ("done"). At a run's tail (every set submitted, one left in the queue) a free worker
+  takes a ``1 / parallelism`` share of that last set and leaves the rest queued, so the
+  run's workers end together rather than one set apart;
 - a worker that dies mid-set (killed, crashed, out of memory) is replaced
   (:mod:`~loxo.execution.local_ends`); the process group of its running command is
   killed, the datum it was running counts one failed attempt (so a datum that always
@@ -120,7 +122,7 @@ class LocalExecutor(WorkerEnds, Executor):
                 while not exhausted and outstanding < run.parallelism + AHEAD:
                     ts = next(it, None)
                     if ts is None:
-                        exhausted = True
+                        exhausted = run.exhausted = True  # (the dispatcher reads it)
                     elif ts.datums and ts.job_id not in run.cancelled_jobs:
                         check_store(ts.store_url)
                         self._call(functools.partial(self._submit, SetJob(run, ts)))
@@ -317,12 +319,25 @@ class LocalExecutor(WorkerEnds, Executor):
                     sj.finish()
                     continue
                 self._workers.append(w)
-            self._queue.remove(sj)
+            share = self._share_of(sj)
+            if share is sj:
+                self._queue.remove(sj)
+            sj = share
             w.assign(sj, next(self._seq))
             try:
                 w.conn.send(("set", w.seq, sj.ts, sj.resumes))
             except OSError:
                 self._on_death(w, None)
+
+    def _share_of(self, sj: SetJob) -> SetJob:
+        """What of ``sj`` a worker takes: at the tail of a run (every set submitted, this
+        the last one queued) a ``1 / parallelism`` share, the rest staying queued for the
+        next worker free, so that the run's workers end together, not one set apart."""
+        run, n = sj.run, len(sj.ts.datums)
+        share = -(-n // run.parallelism)
+        if not run.exhausted or share >= n or any(q.run is run for q in self._queue if q is not sj):
+            return sj
+        return sj.split(share)
 
     def _eligible(self) -> SetJob | None:
         """The first queued set whose run has fewer than ``parallelism`` sets running."""

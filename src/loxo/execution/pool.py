@@ -15,7 +15,7 @@ import queue
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -49,11 +49,13 @@ class RunState:
     results: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
     cancelled_jobs: set[str] = field(default_factory=set)
     parallelism: int = 1
+    exhausted: bool = False  # every set of the run has been submitted
 
 
 @dataclass(eq=False)
 class SetJob:
-    """A set queued or running; ``ts.datums`` shrinks to the unfinished ones on requeue."""
+    """A set queued or running; ``ts.datums`` shrinks to the unfinished ones on requeue.
+    A set may be cut into pieces (:meth:`split`), which the run counts as one set."""
 
     run: RunState
     ts: TaskSet
@@ -62,12 +64,30 @@ class SetJob:
     deaths: dict[str, int] = field(default_factory=dict)
     cancelled: bool = False
     finished: bool = False
+    pieces: list[int] | None = None  # shared by the pieces of one set: how many are not over
 
     def finish(self) -> None:
-        """Tell the run this set is over (once)."""
-        if not self.finished:
-            self.finished = True
-            self.run.results.put(SET_DONE)
+        """Tell the run this set is over (once; of a set in pieces, when the last is)."""
+        if self.finished:
+            return
+        self.finished = True
+        if self.pieces is not None:
+            self.pieces[0] -= 1
+            if self.pieces[0]:
+                return
+        self.run.results.put(SET_DONE)
+
+    def split(self, take: int) -> SetJob:
+        """The first ``take`` datums, as a piece of this set; this one keeps the rest."""
+        if self.pieces is None:
+            self.pieces = [1]
+        self.pieces[0] += 1
+        head, rest = self.ts.datums[:take], self.ts.datums[take:]
+        self.ts = replace(self.ts, datums=rest)
+        return SetJob(
+            self.run, replace(self.ts, datums=head), self.resumes, self.done, self.deaths,
+            pieces=self.pieces,
+        )  # fmt: skip
 
 
 @dataclass(eq=False)
