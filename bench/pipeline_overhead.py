@@ -15,10 +15,13 @@ each with the bubblewrap sandbox (the default where ``bwrap`` works) and with
 Informational rows: ``xargs`` running the same ``cp`` under loxo's bwrap arguments (the
 sandbox's own floor), the first job of a client (worker start), and ingest.
 
-Runs alternate loxo and baseline; every figure is a median. Needs ``if __name__ ==
-"__main__"``: local workers import this script (and the Python transform lives here).
+Each loxo run is paired with a run of its baseline right beside it (baseline first in
+even repeats, loxo first in odd ones), and a variant's ratio is the median of its pairs'
+ratios: the machine's speed drifts by +-10% over minutes here, and a pair shares it.
+Times are medians. Needs ``if __name__ == "__main__"``: local workers import this script
+(and the Python transform lives here).
 
-Run: ``python bench/pipeline_overhead.py [--quick] [--files 2000] [--repeats 3]``.
+Run: ``python bench/pipeline_overhead.py [--quick] [--files 2000] [--repeats 5]``.
 """
 
 from __future__ import annotations
@@ -155,6 +158,16 @@ class Variant:
     baseline: str  # key of the baseline it is compared with
     goal: float
     runs: list[LoxoRun] = field(default_factory=list)
+    base: list[float] = field(default_factory=list)  # its baseline, run beside each run
+
+    def ratios(self) -> list[float]:
+        """loxo / baseline of each pair of runs."""
+        return [r.drive / b for r, b in zip(self.runs, self.base, strict=True)]
+
+
+def _loxo_run(home: Path, files: list[tuple[str, bytes]], v: Variant, par: int) -> LoxoRun:
+    with env_var("LOXO_SANDBOX", v.sandbox):
+        return time_loxo(home, files, v.transform, par)
 
 
 def main() -> int:
@@ -163,11 +176,11 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=None, help="number of files (default 2000)")
     ap.add_argument("--file-size", default="1K", help="bytes per file (default 1K)")
     ap.add_argument("--parallelism", type=int, default=2, help="pipeline and xargs -P (2)")
-    ap.add_argument("--repeats", type=int, default=None, help="alternating runs (default 3)")
+    ap.add_argument("--repeats", type=int, default=None, help="pairs of runs (default 5)")
     ap.add_argument("--only", default="", help="run only the variants whose label has this")
     args = ap.parse_args()
     n = args.files or (200 if args.quick else 2000)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick else 5)
     size, par = parse_size(args.file_size), args.parallelism
     blob = random_bytes("overhead", n * size)
     files = [(f"/f{i:06d}", blob[i * size : (i + 1) * size]) for i in range(n)]
@@ -206,31 +219,40 @@ def main() -> int:
             baselines["xargs bwrap cp"] = lambda dst: time_xargs(paths, bw, par)
         k = 0
         for r in range(repeats):
-            for name, fn in baselines.items():
-                if name not in wanted and not (name == "xargs bwrap cp" and "xargs cp" in wanted):
-                    continue
-                dst = d / ("bw-dst" if name == "xargs bwrap cp" else f"dst-{k}")
-                dst.mkdir(exist_ok=True)
-                base.setdefault(name, []).append(fn(str(dst)))
-                k += 1
+            # each variant next to its own baseline run, in alternating order, so that
+            # the machine's drift (seconds to minutes) falls on both sides of a pair
+            if r == 0 and bwrap is not None and "xargs cp" in wanted:  # the floor, once
+                bw_dst = d / "bw-dst"
+                bw_dst.mkdir(exist_ok=True)
+                base.setdefault("xargs bwrap cp", []).append(
+                    baselines["xargs bwrap cp"](str(bw_dst))
+                )
             for v in variants:
-                with env_var("LOXO_SANDBOX", v.sandbox):
-                    v.runs.append(time_loxo(d / f"home-{k}", files, v.transform, par))
+                dst = d / f"dst-{k}"
+                dst.mkdir()
                 k += 1
+                first_loxo = r % 2 == 1
+                if first_loxo:
+                    v.runs.append(_loxo_run(d / f"home-{k}", files, v, par))
+                v.base.append(baselines[v.baseline](str(dst)))
+                if not first_loxo:
+                    v.runs.append(_loxo_run(d / f"home-{k}", files, v, par))
+                base.setdefault(v.baseline, []).append(v.base[-1])
             print(f"  repeat {r + 1}/{repeats} done", file=sys.stderr, flush=True)
 
     med = statistics.median
     rows: list[Row] = []
     notes = [
         f"{n:,} files of {size} B, glob /*, parallelism {par}, local executor (warm "
-        f"workers), {os.cpu_count()} CPUs; medians of {repeats} alternating runs",
+        f"workers), {os.cpu_count()} CPUs; {repeats} pairs of runs (loxo beside its "
+        "baseline); ratio = median of the pairs' ratios",
         "timed: client.drive() after the input commit finished (the job only)",
     ]
     if not sandbox_ok:
         notes.append(f"bubblewrap sandbox unusable ({why_not}): default = rewritten paths")
     for v in variants:
-        lx, bl = med(r.drive for r in v.runs), med(base[v.baseline])
-        ratio = lx / bl
+        lx, bl = med(r.drive for r in v.runs), med(v.base)
+        ratio = med(v.ratios())  # of pairs: the machine's drift cancels within a pair
         rows.append(
             Row(f"{v.label}: job vs {v.baseline}", lx, bl, "s", ratio, f"<= {v.goal}x",
                 ratio <= v.goal)
@@ -245,6 +267,7 @@ def main() -> int:
             f"{v.label}: {per:.2f} ms/datum of job wall; per datum (median ms): "
             + ", ".join(f"{k} {x:.2f}" for k, x in st.items())
         )
+        notes.append(f"{v.label}: pair ratios " + ", ".join(f"{x:.2f}" for x in v.ratios()))
     for name, xs in base.items():
         notes.append(f"{name}: {1e3 * med(xs) / n:.2f} ms/file; runs (s): "
                      + ", ".join(f"{x:.2f}" for x in xs))  # fmt: skip
