@@ -86,6 +86,30 @@ def test_a_contained_command_leads_its_own_group_in_the_workers_session(
     assert sid == "0"  # led by bubblewrap, outside the sandbox's PID namespace
 
 
+def test_what_a_command_leaves_running_is_the_workers_to_kill_and_reap(
+    one_worker: LocalExecutor, d: Datums
+) -> None:
+    # an orphan of the command is adopted by the worker (its subreaper, pid 2), not by
+    # bubblewrap's init, so "no child left" tells the worker nothing is; what is left is
+    # killed and reaped: no zombie of an earlier datum lingers in the sandbox
+    token = f"{time.time_ns() % 10**9}"
+    leave = f"(setsid sleep 60.{token} > /dev/null 2>&1 < /dev/null &); sleep 0.2; "
+    adopter = (
+        f"for s in /proc/[0-9]*/cmdline; do if grep -q 60.{token} $s 2>/dev/null; then "
+        'grep PPid "${s%/cmdline}/status" | cut -f2 > /pfs/out/ppid; fi; done; '
+    )
+    zombies = "cat /proc/[0-9]*/stat 2>/dev/null | grep -c ') Z ' > /pfs/out/zombies; "
+    t = Transform(cmd=("sh", "-c", leave + adopter + zombies + "true"))
+    rs = by_id(one_worker.run([d.set(t, [d.simple(f"d{i}") for i in range(3)])]))
+    for i in range(3):
+        r = rs[f"d{i}"]
+        assert r.state == DatumState.SUCCESS, r.error
+        out = d.output(r)
+        assert out["/ppid"] == b"2\n"  # the worker's pid in the sandbox
+        assert out["/zombies"] == b"0\n"  # the earlier datums' daemons were reaped
+    assert live_processes_matching(f"sleep 60.{token}") == []
+
+
 def test_python_sets_and_command_sets_take_turns_in_one_slot(
     one_worker: LocalExecutor, d: Datums
 ) -> None:

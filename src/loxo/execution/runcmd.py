@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from .control import DatumControl, kill_group
 from .logs import LogCollector
-from .sandbox_agent import kill_all
+from .sandbox_agent import end_rest
 from .sandbox_session import SandboxSession
 from .spawn import spawn
 
@@ -178,7 +178,7 @@ def run_command(
         if contained:  # the leader reaped, whatever else it left (in any group) dies
             control.process_finished()
             proc.wait()
-            kill_all(reap=False)
+            end_rest()
         # the agent answers once every process of the sandbox is dead, and closes its
         # copies of the pipes only after that: then they hold all there is, at once
         pipes.drain(wait=not (session is not None and exited and agent.answered()))

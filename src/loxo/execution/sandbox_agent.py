@@ -101,6 +101,38 @@ def _reap() -> None:
             return
 
 
+_subreaper = False  # see become_subreaper
+
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of its descendants' orphans (``PR_SET_CHILD_SUBREAPER``):
+    whatever a command leaves running, in any group or session, stays a child of this
+    process, so :func:`end_rest` can tell at one cheap call that nothing is left. For a
+    worker inside its own sandbox, whose only children are its commands."""
+    global _subreaper
+    try:
+        import ctypes
+
+        _subreaper = ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError, ImportError):
+        _subreaper = False
+    return _subreaper
+
+
+def end_rest() -> None:
+    """Once a command's leader is reaped, in a worker inside its own sandbox: kill every
+    other process of the sandbox. As the subreaper (the usual case), having no child at
+    all means there is none: one ``waitid`` instead of a ``kill(-1)``, which walks every
+    task of the host under its task-list lock; those it kills are its children, and reaped.
+    Else :func:`kill_all`, leaving the caller's children to their ``Popen`` objects."""
+    if _subreaper:
+        try:
+            os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+    kill_all(reap=_subreaper)
+
+
 def kill_all(*, reap: bool = True) -> None:
     """SIGKILL every process of the sandbox but init and the caller; wait until gone.
     ``reap=False`` leaves the caller's own children to whoever waits for them (a worker

@@ -11,7 +11,9 @@ namespace; ``--die-with-parent``; no capability when it runs as root), and a scr
 directory that the parent made bound at ``/pfs``. The worker then runs each command as
 it would outside (its own process group, captured pipes) and, once the command has
 ended, kills every other process of the sandbox -- there is nothing else of its own there
-(:func:`~loxo.execution.sandbox_agent.kill_all`): what a datum started never outlives it.
+(:func:`~loxo.execution.sandbox_agent.end_rest`): what a datum started never outlives it.
+The worker is the subreaper of its commands' orphans, so that "nothing left" (the usual
+case) costs one ``waitid``.
 
 Python transforms and commands with ``transform.user`` run in workers outside
 (``multiprocessing``): a Python call would see its own process as pid 2, and switching
@@ -45,6 +47,7 @@ from pathlib import Path
 from .control import start_time
 from .environment import remove_tree
 from .sandbox import PFS, SandboxUnavailable, bwrap_path, root_args, use_sandbox
+from .sandbox_agent import become_subreaper
 from .sandbox_session import agent_enabled
 from .task import TaskSet
 from .worker import WorkerSetup
@@ -150,6 +153,7 @@ def boot(conn_fd: int, ctrl_fd: int, slot_fd: int) -> None:
     conn = Connection(conn_fd)
     ctrl = Connection(ctrl_fd, writable=False)
     slot = WorkerSlot.attach(slot_fd)
+    become_subreaper()  # what a command leaves running stays a child (see end_rest)
     setup = conn.recv()
     if not worker_main(conn, ctrl, slot, setup):
         sys.exit(LOST)
