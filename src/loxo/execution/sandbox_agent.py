@@ -29,6 +29,7 @@ trust what comes out of the sandbox.
 from __future__ import annotations
 
 import array
+import contextlib
 import json
 import os
 import select
@@ -123,14 +124,24 @@ def end_rest() -> None:
     """Once a command's leader is reaped, in a worker inside its own sandbox: kill every
     other process of the sandbox. As the subreaper (the usual case), having no child at
     all means there is none: one ``waitid`` instead of a ``kill(-1)``, which walks every
-    task of the host under its task-list lock; those it kills are its children, and reaped.
-    Else :func:`kill_all`, leaving the caller's children to their ``Popen`` objects."""
-    if _subreaper:
+    task of the host under its task-list lock. Else it kills and reaps until no child is
+    left (orphans of the killed become its children in turn); without the subreaper,
+    :func:`kill_all`, leaving the caller's children to their ``Popen`` objects."""
+    if not _subreaper:
+        kill_all(reap=False)
+        return
+    deadline = time.monotonic() + 10
+    while True:
         try:
             os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
+            return  # no child, so no descendant: nothing of the command is left
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(-1, signal.SIGKILL)
+        _reap()
+        if time.monotonic() > deadline:
             return
-    kill_all(reap=_subreaper)
+        time.sleep(0.0005)
 
 
 def kill_all(*, reap: bool = True) -> None:
