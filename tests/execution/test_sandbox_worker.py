@@ -53,8 +53,9 @@ def cmdline(pid: int) -> list[str]:
 
 
 def test_commands_run_in_a_worker_inside_its_sandbox(one_worker: LocalExecutor, d: Datums) -> None:
-    # the command's parent is the worker itself (pid 2 of the sandbox's PID namespace,
-    # after bubblewrap's init), and /pfs is the worker's own
+    # the command's parent is the worker itself (pid 2 of the sandbox's PID namespace: a
+    # forked child of the interpreter bubblewrap starts as pid 1), and /pfs is the
+    # worker's own
     t = Transform(
         cmd=("sh", "-c", 'echo "$PPID $(cat /proc/$PPID/comm)" > /pfs/out/$PACH_DATUM_ID')
     )

@@ -13,7 +13,9 @@ it would outside (its own process group, captured pipes) and, once the command h
 ended, kills every other process of the sandbox -- there is nothing else of its own there
 (:func:`~loxo.execution.sandbox_agent.end_rest`): what a datum started never outlives it.
 The worker is the subreaper of its commands' orphans, so that "nothing left" (the usual
-case) costs one ``waitid``.
+case) costs one ``waitid``. It is a forked child of the interpreter bubblewrap starts as
+the sandbox's pid 1 (``--as-pid-1``; :func:`_go_on_forked`: fresh interpreters schedule
+worse with their commands), so it is pid 2 there, and its ``kill(-1)`` spares pid 1.
 
 Python transforms and commands with ``transform.user`` run in workers outside
 (``multiprocessing``): a Python call would see its own process as pid 2, and switching
@@ -124,7 +126,7 @@ def start(setup: WorkerSetup) -> tuple[SandboxedProcess, Connection, Connection,
         slot = WorkerSlot.in_memfd()
         fds = (theirs.fileno(), ctrl_r, slot.fd)
         caps = ["--cap-drop", "ALL"] if os.geteuid() == 0 else []
-        argv = [bwrap, *root_args(), *caps, "--bind", str(scratch / "pfs"), PFS,
+        argv = [bwrap, *root_args(), "--as-pid-1", *caps, "--bind", str(scratch / "pfs"), PFS,
                 "--chdir", "/", sys.executable, "-c", BOOT, json.dumps(setup.sys_path),
                 *map(str, fds)]  # fmt: skip
         popen = subprocess.Popen(
@@ -149,7 +151,9 @@ def start(setup: WorkerSetup) -> tuple[SandboxedProcess, Connection, Connection,
 
 
 def boot(conn_fd: int, ctrl_fd: int, slot_fd: int) -> None:
-    """The worker's entry point inside the sandbox (its descriptors from :func:`start`)."""
+    """The worker's entry point inside the sandbox (its descriptors from :func:`start`):
+    the worker proper is a forked child of this process (see :func:`_go_on_forked`)."""
+    _go_on_forked((conn_fd, ctrl_fd, slot_fd))
     conn = Connection(conn_fd)
     ctrl = Connection(ctrl_fd, writable=False)
     slot = WorkerSlot.attach(slot_fd)
@@ -157,6 +161,34 @@ def boot(conn_fd: int, ctrl_fd: int, slot_fd: int) -> None:
     setup = conn.recv()
     if not worker_main(conn, ctrl, slot, setup):
         sys.exit(LOST)
+
+
+def _go_on_forked(fds: tuple[int, ...]) -> None:
+    """Return in a forked child of this process, which stays as the sandbox's init (pid
+    1: bubblewrap runs with ``--as-pid-1``, so the worker's ``kill(-1)`` spares it),
+    reaps what is left to it, and exits as the worker did once it has (``128 + N`` for
+    signal ``N``, as bubblewrap reports it).
+
+    Measured, not understood: on a 2-CPU VM (Linux 6.18), a worker that is the process
+    bubblewrap exec'd falls, in about half of its jobs, into a pattern where each command
+    is moved to the other CPU at exec and the worker follows it when it exits: 4-5x the
+    task migrations, the CPUs ~12% idle, jobs of small commands ~20% slower. A worker
+    forked from an interpreter that is already running (as ``multiprocessing``'s
+    forkserver makes the others) fell into it in none of 20 jobs, against 10 of 20 in
+    the same hour without the fork. The cost: one idle interpreter per sandbox, sharing
+    its pages with the worker. When this process ends, the kernel ends the whole
+    sandbox (the worker with it)."""
+    pid = os.fork()  # no thread runs yet: the worker starts its own after this
+    if pid == 0:
+        return
+    for fd in fds:
+        os.close(fd)  # the worker's alone: its parent sees it end when it ends
+    while True:  # as init: any orphan the worker did not adopt is reaped here too
+        done, status = os.waitpid(-1, 0)
+        if done == pid:
+            break
+    code = os.waitstatus_to_exitcode(status)
+    os._exit(code if code >= 0 else 128 - code)
 
 
 def _scratch() -> Path:
