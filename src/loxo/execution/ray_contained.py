@@ -101,10 +101,10 @@ def run_contained(
     dies, ``lost(attempt event of the datum it ran, or None)``, which must not return."""
     w = _ready()
     seq = next(_seqs)
-    w.conn.send(("set", seq, ts, resumes))
     relay = Relay(w, seq, ts)
-    if not begin(relay):
-        relay.cancel()
+    if not begin(relay):  # cancelled already: the worker must not even see it (a cancel
+        return  # sent after the set could reach it only once its first datum started)
+    w.conn.send(("set", seq, ts, resumes))
     told: dict[str, int] = {}  # datum -> the attempt the driver heard of
     running: tuple[Any, ...] | None = None
 
