@@ -29,7 +29,6 @@ trust what comes out of the sandbox.
 from __future__ import annotations
 
 import array
-import contextlib
 import json
 import os
 import select
@@ -37,6 +36,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 MAX_MESSAGE = 1 << 20
@@ -105,7 +105,7 @@ def _reap() -> None:
 _subreaper = False  # see become_subreaper
 
 
-def become_subreaper() -> bool:
+def become_subreaper() -> None:
     """Make this process the reaper of its descendants' orphans (``PR_SET_CHILD_SUBREAPER``):
     whatever a command leaves running, in any group or session, stays a child of this
     process, so :func:`end_rest` can tell at one cheap call that nothing is left. For a
@@ -117,37 +117,36 @@ def become_subreaper() -> bool:
         _subreaper = ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
     except (OSError, AttributeError, ImportError):
         _subreaper = False
-    return _subreaper
+
+
+def _childless() -> bool:
+    """Whether this process has no child at all (live or zombie)."""
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return False
 
 
 def end_rest() -> None:
     """Once a command's leader is reaped, in a worker inside its own sandbox: kill every
     other process of the sandbox. As the subreaper (the usual case), having no child at
     all means there is none: one ``waitid`` instead of a ``kill(-1)``, which walks every
-    task of the host under its task-list lock. Else it kills and reaps until no child is
-    left (orphans of the killed become its children in turn); without the subreaper,
-    :func:`kill_all`, leaving the caller's children to their ``Popen`` objects."""
+    task of the host under its task-list lock; else :func:`kill_all`, reaping until no
+    child is left (orphans of the killed become its children in turn). Without the
+    subreaper, :func:`kill_all` leaves the caller's children to their ``Popen`` objects."""
     if not _subreaper:
         kill_all(reap=False)
-        return
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return  # no child, so no descendant: nothing of the command is left
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(-1, signal.SIGKILL)
-        _reap()
-        if time.monotonic() > deadline:
-            return
-        time.sleep(0.0005)
+    elif not _childless():
+        kill_all(gone=_childless)
 
 
-def kill_all(*, reap: bool = True) -> None:
-    """SIGKILL every process of the sandbox but init and the caller; wait until gone.
-    ``reap=False`` leaves the caller's own children to whoever waits for them (a worker
-    inside its sandbox, whose ``Popen`` objects must reap their own)."""
+def kill_all(*, reap: bool = True, gone: Callable[[], bool] | None = None) -> None:
+    """SIGKILL every process of the sandbox but init and the caller; wait until ``gone()``
+    (default: no live process but those two). ``reap=False`` leaves the caller's own
+    children to whoever waits for them (a worker inside its sandbox, whose ``Popen``
+    objects must reap their own)."""
+    done = gone or (lambda: not _others())
     deadline = time.monotonic() + 10
     while True:
         try:
@@ -156,7 +155,7 @@ def kill_all(*, reap: bool = True) -> None:
             return
         if reap:
             _reap()
-        if not _others() or time.monotonic() > deadline:
+        if done() or time.monotonic() > deadline:
             return
         time.sleep(0.0005)
 

@@ -159,12 +159,7 @@ class Workspace:
             with os.scandir(path) as it:
                 inner = [(e.path, e.is_dir(follow_symlinks=False)) for e in it]
             for inner_path, inner_is_dir in inner:
-                if inner_is_dir:
-                    with _open_dir_at(None, inner_path) as sub:
-                        empty_dir_at(sub)
-                    os.rmdir(inner_path)
-                else:
-                    os.unlink(inner_path)
+                _remove_at(None, inner_path, inner_is_dir)
             st = os.lstat(path)
             if (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (*self._owner, self._mode):
                 with _open_dir_at(None, path) as sub:
@@ -311,7 +306,7 @@ def _open_dir_at(fd: int | None, name: str) -> Iterator[int]:
         os.close(sub)
 
 
-def _remove_at(fd: int, name: str, is_dir: bool) -> None:
+def _remove_at(fd: int | None, name: str, is_dir: bool) -> None:
     if is_dir:
         with _open_dir_at(fd, name) as sub:
             empty_dir_at(sub)
