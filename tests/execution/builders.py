@@ -78,9 +78,13 @@ class Datums:
 
     def output(self, result: DatumResult) -> dict[str, bytes]:
         """The datum's output files, read back through the fileset (verified reads)."""
-        if result.output_root is None:
+        return self.output_of(result.output_root)
+
+    def output_of(self, output_root: list[object] | None) -> dict[str, bytes]:
+        """The files of an output root, read back through the fileset (verified reads)."""
+        if output_root is None:
             return {}
-        root = parse_root(result.output_root)
+        root = parse_root(output_root)
         blobs = BlobReader(self.store)
         return {e.path: blobs.read_all(e.refs) for e in output_entries(NodeCache(self.store), root)}
 

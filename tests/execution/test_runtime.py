@@ -120,15 +120,18 @@ def test_output_files_are_collected_sorted(out: Path) -> None:
     (out / "empty").mkdir()
     (out / "link").symlink_to("b")
     found = collect(Layout(str(out.parent), False))
-    assert [p for p, _, _ in found] == ["/a/c/d", "/b", "/link"]
-    assert {p: (source, size) for p, source, size in found}["/link"] == (str(out / "b"), 1)
+    assert [f.path for f in found] == ["/a/c/d", "/b", "/link"]
+    assert {f.path: (f.source, f.size) for f in found}["/link"] == (str(out / "b"), 1)
 
 
 @pytest.mark.parametrize(
     ("make", "message"),
     [
         (lambda o: (o / "x").symlink_to("/etc/hostname"), "symlink /pfs/out/x points outside"),
-        (lambda o: (o / "x").symlink_to("../in/a"), "symlink /pfs/out/x points outside"),
+        (
+            lambda o: (o / "x").symlink_to("../in/a"),
+            "symlink /pfs/out/x points outside",
+        ),  # no inputs
         (lambda o: (o / "x").symlink_to("missing"), "symlink /pfs/out/x is dangling"),
         (lambda o: (o / "x").symlink_to("."), "must point to a regular file"),
         (lambda o: os.mkfifo(o / "x"), "/pfs/out/x is not a regular file"),
@@ -144,7 +147,7 @@ def test_output_rules(out: Path, make: object, message: str) -> None:
 def test_sandboxed_absolute_symlinks_resolve_inside_the_datum(out: Path) -> None:
     (out / "real").write_text("x")
     (out / "abs").symlink_to("/pfs/out/real")
-    found = {p: source for p, source, _ in collect(Layout(str(out.parent), True))}
+    found = {f.path: f.source for f in collect(Layout(str(out.parent), True))}
     assert found["/abs"] == str(out / "real")
 
 

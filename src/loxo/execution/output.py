@@ -1,18 +1,21 @@
 """Collect and upload a datum's output: the files under ``/pfs/out``.
 
 :func:`collect` walks the output directory without following symlinks and checks it
-before a byte is uploaded: every name must be a valid PFS path; a symlink must resolve
-to a regular file inside ``/pfs/out`` (its content is then uploaded under the link's
-name); a symlink leading anywhere else, or any other special file, fails the attempt with
-an :class:`OutputError` naming the path as user code sees it. Empty directories vanish
-(PFS directories exist only through their files).
+before a byte is uploaded: every name must be a valid PFS path; a symlink must lead to a
+regular file inside ``/pfs/out`` (its content is then uploaded under the link's name) or to
+a file or directory of the datum's own inputs (stored **by reference**: the output entry
+reuses the input file's chunk refs, nothing is read or uploaded; a directory gives its
+files) -- see :mod:`~loxo.execution.output_links`; a symlink leading anywhere else, or any
+other special file, fails the attempt with an :class:`OutputError` naming the path as user
+code sees it. Empty directories vanish (PFS directories exist only through their files).
 
 :func:`upload` chunks the files into the object store with one
 :class:`~loxo.storage.blobs.BlobWriter` (flushed once) and describes the datum's output --
 the **output root** of its result -- and makes the written objects durable
 (``store.sync()``) before returning -- or leaves that barrier to its caller
 (``sync=False``), who must pass it before reporting the root (a local worker syncs once
-for a group of datums). An output root takes one of two forms:
+for a group of datums). Files linked from the inputs join the description as they are.
+An output root takes one of two forms:
 
 - ``NodeRef.to_list()`` of a fileset built in the store, for outputs of more than
   ``INLINE_FILES`` files;
@@ -30,43 +33,48 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from loxo.errors import InvalidArgumentError, LoxoError
+from loxo.errors import InvalidArgumentError
 from loxo.pfs.paths import normalize_path
 from loxo.storage.blobs import BlobWriter, DataRef, MemoryChunkIndex, PendingFile
 from loxo.storage.fileset import FileEntry, FilesetReader, NodeCache, NodeRef, build
 from loxo.storage.objectstore import ObjectStore
 
+from .output_links import LinkResolver, OutputError
 from .output_pack import SMALL_BYTES, PackGroup
 from .sandbox import Layout
+from .task import DatumInput
 
-MAX_SYMLINK_HOPS = 40
 INLINE = "inline"
 INLINE_FILES = 16  # outputs of at most this many files are described inline
-
-
-class OutputError(LoxoError):
-    """The output directory holds something that cannot become a datum's output."""
 
 
 @dataclass(frozen=True)
 class Uploaded:
     root: list[object] | None  # NodeRef.to_list() of the output fileset; None when empty
     files: int
-    bytes: int
+    bytes: int  # the content bytes uploaded (files linked from the inputs cost none)
 
 
-Found = tuple[str, str, int]  # (pfs path, host file, size) of one output file
+class Found(NamedTuple):
+    """One output file: its PFS path, and the host file to upload (``source``, of
+    ``size`` bytes) or, for a file linked from the inputs, its entry (``linked``)."""
+
+    path: str
+    source: str
+    size: int
+    linked: FileEntry | None = None
 
 
-def collect(layout: Layout) -> list[Found]:
-    """``(pfs path, host file, size)`` for every output file, sorted by path."""
+def collect(layout: Layout, inputs: Sequence[DatumInput] = ()) -> list[Found]:
+    """Every output file, sorted by path; ``inputs`` are the datum's (where its symlinks
+    may lead)."""
     out = f"{layout.host_pfs}/out"
     if not stat.S_ISDIR(os.lstat(out).st_mode):
         raise OutputError("/pfs/out is not a directory (user code replaced it)")
     found: list[Found] = []
-    _Walk(layout, out).walk(out, "", found)
+    _Walk(layout, out, inputs).walk(out, "", found)
     found.sort(key=lambda item: item[0])
     return found
 
@@ -74,16 +82,17 @@ def collect(layout: Layout) -> list[Found]:
 class _Walk:
     """One walk of ``/pfs/out`` (string paths: it runs once per datum)."""
 
-    def __init__(self, layout: Layout, out: str) -> None:
-        self.layout, self.out = layout, out
-        self._real_out = ""
+    def __init__(self, layout: Layout, out: str, inputs: Sequence[DatumInput]) -> None:
+        self.layout, self.out, self.inputs = layout, out, inputs
+        self._links: LinkResolver | None = None
 
     @property
-    def real_out(self) -> str:
-        """``/pfs/out`` resolved, computed when the first symlink needs it."""
-        if not self._real_out:
-            self._real_out = os.path.realpath(self.out)
-        return self._real_out
+    def links(self) -> LinkResolver:
+        """The datum's symlink resolver, made when the first symlink needs it."""
+        if self._links is None:
+            real_pfs = os.path.realpath(self.layout.host_pfs)
+            self._links = LinkResolver(self.layout, real_pfs, self.inputs)
+        return self._links
 
     def walk(self, directory: str, rel: str, found: list[Found]) -> None:
         with os.scandir(directory) as it:
@@ -95,44 +104,20 @@ class _Walk:
             if stat.S_ISDIR(st.st_mode):
                 self.walk(entry.path, name, found)
                 continue
-            if stat.S_ISLNK(st.st_mode):
-                source, size = self.resolve_link(entry.path, shown)
-            elif stat.S_ISREG(st.st_mode):
-                source, size = entry.path, st.st_size
-            else:
+            islink = stat.S_ISLNK(st.st_mode)
+            if not islink and not stat.S_ISREG(st.st_mode):
                 raise OutputError(f"{shown} is not a regular file, directory or symlink")
             try:
                 path = normalize_path(name, allow_root=False)
             except InvalidArgumentError as e:
                 raise OutputError(f"output file {shown} has an invalid name: {e}") from e
-            found.append((path, source, size))
-
-    def resolve_link(self, link: str, shown: str) -> tuple[str, int]:
-        """The regular file inside ``/pfs/out`` that the symlink ``link`` leads to, and
-        its size."""
-        current, real_out = link, self.real_out
-        for _ in range(MAX_SYMLINK_HOPS):
-            target = self.layout.to_host(os.readlink(current))
-            current = os.path.join(os.path.dirname(current), target)
-            real = os.path.realpath(os.path.dirname(current))
-            current = os.path.join(real, os.path.basename(current))
-            if not _inside(current, real_out):
-                raise OutputError(f"symlink {shown} points outside /pfs/out")
-            if not os.path.islink(current):
-                break
-        else:
-            raise OutputError(f"symlink {shown} has too many levels of links")
-        try:
-            st = os.stat(current, follow_symlinks=False)
-        except FileNotFoundError:
-            raise OutputError(f"symlink {shown} is dangling") from None
-        if not stat.S_ISREG(st.st_mode):
-            raise OutputError(f"symlink {shown} must point to a regular file inside /pfs/out")
-        return current, st.st_size
-
-
-def _inside(path: str, directory: str) -> bool:
-    return path.startswith(directory + os.sep)
+            if not islink:
+                found.append(Found(path, entry.path, st.st_size))
+                continue
+            to = self.links.resolve(name, path, shown)
+            if to.source:
+                found.append(Found(path, to.source, to.size))
+            found.extend(Found(e.path, "", e.size, e) for e in to.entries)
 
 
 def upload(
@@ -148,23 +133,29 @@ def upload(
     before it reports the result."""
     if not files:
         return Uploaded(None, 0, 0)
-    if pack is not None and len(files) <= INLINE_FILES and sum(f[2] for f in files) <= SMALL_BYTES:
-        entries = []
-        for path, source, size in files:
+    copied = [f for f in files if f.linked is None]
+    entries = [f.linked for f in files if f.linked is not None]  # by reference
+    uploaded, small = 0, sum(f.size for f in copied) <= SMALL_BYTES
+    if pack is not None and len(files) <= INLINE_FILES and small:
+        for path, source, size, _ in copied:
             refs, size, h = pack.add(_read_small(source, size))
             entries.append(FileEntry(path, size, h, tuple(refs)))
-        return Uploaded(inline_root(entries), len(entries), sum(e.size for e in entries))
-    writer = BlobWriter(store, MemoryChunkIndex())
-    pending: list[tuple[str, PendingFile]] = []
-    for path, source, _ in files:
-        with open(source, "rb") as f:
-            pending.append((path, writer.add(f)))
-    writer.flush()
-    entries = []
-    for path, pf in pending:
-        assert pf.content is not None
-        c = pf.content
-        entries.append(FileEntry(path, c.size, c.hash, tuple(c.refs)))
+            uploaded += size
+        entries.sort()
+        return Uploaded(inline_root(entries), len(entries), uploaded)
+    if copied:
+        writer = BlobWriter(store, MemoryChunkIndex())
+        pending: list[tuple[str, PendingFile]] = []
+        for path, source, _, _ in copied:
+            with open(source, "rb") as f:
+                pending.append((path, writer.add(f)))
+        writer.flush()
+        for path, pf in pending:
+            assert pf.content is not None
+            c = pf.content
+            entries.append(FileEntry(path, c.size, c.hash, tuple(c.refs)))
+            uploaded += c.size
+        entries.sort()
     if len(entries) <= INLINE_FILES:
         described: list[object] | None = inline_root(entries)
     else:
@@ -172,7 +163,7 @@ def upload(
         described = root.to_list() if root is not None else None
     if sync:
         store.sync()
-    return Uploaded(described, len(entries), sum(e.size for e in entries))
+    return Uploaded(described, len(entries), uploaded)
 
 
 def _read_small(source: str, size: int) -> bytes:

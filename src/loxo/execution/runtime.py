@@ -208,7 +208,7 @@ class _DatumRun:
             if ok:
                 t0 = time.monotonic()
                 store = store_for(self.ts.store_url)
-                files = collect(self.layout)
+                files = collect(self.layout, self.task.inputs)
                 uploaded = upload(store, files, sync=self.sync_output, pack=self.pack)
                 self.result.upload_seconds += time.monotonic() - t0
                 return uploaded
