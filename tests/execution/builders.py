@@ -21,7 +21,7 @@ from loxo.execution.task import (
     Transform,
 )
 from loxo.storage.blobs import BlobReader, BlobWriter, MemoryChunkIndex
-from loxo.storage.fileset import NodeCache
+from loxo.storage.fileset import FileEntry, NodeCache
 from loxo.storage.local import LocalStore
 
 
@@ -87,6 +87,12 @@ class Datums:
         root = parse_root(output_root)
         blobs = BlobReader(self.store)
         return {e.path: blobs.read_all(e.refs) for e in output_entries(NodeCache(self.store), root)}
+
+    def entries(self, result: DatumResult) -> dict[str, FileEntry]:
+        """The datum's output entries by path (size, hash and chunk refs)."""
+        assert result.output_root is not None
+        root = parse_root(result.output_root)
+        return {e.path: e for e in output_entries(NodeCache(self.store), root)}
 
     def unique(self, prefix: str) -> str:
         return f"{prefix}{os.getpid()}{next(self._ids)}"

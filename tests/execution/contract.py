@@ -20,6 +20,7 @@ import pytest
 from loxo.execution import sandbox
 from loxo.execution.executor import Executor
 from loxo.execution.task import DatumState, Transform
+from loxo.storage.blobs import PACK_PREFIX
 from loxo.storage.local import LocalStore
 
 from .builders import (
@@ -259,7 +260,72 @@ class ExecutorContract:
         t = sh("echo x > /pfs/out/ok; ln -s /etc/hostname /pfs/out/x")
         [r] = executor.run([d.set(t, [d.simple("d1")], datum_tries=1)])
         assert r.state == DatumState.FAILED
-        assert r.error == "symlink /pfs/out/x points outside /pfs/out"
+        assert r.error == (
+            "symlink /pfs/out/x points outside /pfs/out and the datum's inputs "
+            "(to /etc/hostname): copy what it needs instead"
+        )
+
+    @BOTH_LAYOUTS
+    def test_symlinks_to_the_inputs_are_stored_by_reference(
+        self, executor: Executor, d: Datums
+    ) -> None:
+        """The zero-copy idiom ``ln -s /pfs/<input>/path /pfs/out/path``: the output's
+        entries are the inputs' own (size, hash, chunk refs); nothing is uploaded."""
+        big = os.urandom(3 << 20)
+        task = d.task(
+            "d1",
+            d.input("in", "/a.bin", {"/a.bin": big}),
+            d.input("dir", "/d", {"/d/x": b"X", "/d/y/z": b"Z"}),
+        )
+        before = {o.key for o in d.store.list(PACK_PREFIX)}
+        t = sh(
+            "ln -s /pfs/in/a.bin /pfs/out/abs; mkdir /pfs/out/sub; "
+            'ln -s ../../in/a.bin /pfs/out/sub/rel; ln -s abs /pfs/out/chain; ln -s "$dir" '
+            "/pfs/out/tree; ln -s /pfs/dir/d/y/z /pfs/out/z"
+        )
+        [r] = executor.run([d.set(t, [task], datum_tries=1)])
+        assert r.state == DatumState.SUCCESS, r.error
+        assert d.output(r) == {
+            "/abs": big,
+            "/chain": big,
+            "/sub/rel": big,
+            "/tree/x": b"X",
+            "/tree/y/z": b"Z",
+            "/z": b"Z",
+        }
+        entries = d.entries(r)
+        [a], [x, z] = task.inputs[0].files, task.inputs[1].files
+        for path, f in [("/abs", a), ("/chain", a), ("/sub/rel", a), ("/tree/x", x), ("/z", z)]:
+            assert (entries[path].hash, entries[path].refs) == (f.hash, f.refs), path
+        assert (r.output_files, r.upload_bytes) == (6, 0)
+        assert {o.key for o in d.store.list(PACK_PREFIX)} == before  # no byte copied
+
+    @BOTH_LAYOUTS
+    @pytest.mark.parametrize(
+        ("script", "error"),
+        [
+            ("ln -s /etc/passwd /pfs/out/x", "points outside /pfs/out and the datum's inputs"),
+            ("ln -s /etc /pfs/out/x", "points outside /pfs/out and the datum's inputs (to /etc)"),
+            ("ln -s /pfs /pfs/out/x", "points outside /pfs/out and the datum's inputs (to /pfs)"),
+            (f"ln -s {'../' * 30}etc/passwd /pfs/out/x", "(to /etc/passwd)"),
+            ("ln -s /etc/passwd /pfs/out/p; ln -s p /pfs/out/x", "points outside"),
+            ("ln -s /pfs/in/nothing /pfs/out/x", "is dangling"),
+            ("ln -s x /pfs/out/x", "has too many levels of links"),
+            ("echo a > /pfs/in/new; ln -s /pfs/in/new /pfs/out/x", "(user code added or replaced"),
+            ("mkdir /pfs/out/d; ln -s d /pfs/out/x", "must point to a regular file inside"),
+            ("ln -s $HOST_FILE /pfs/out/x", "points outside /pfs/out and the datum's inputs"),
+        ],
+    )
+    def test_symlinks_to_anything_else_fail(
+        self, executor: Executor, d: Datums, script: str, error: str
+    ) -> None:
+        host_file = d.tmp / "host-secret"
+        host_file.write_text("not for the output")
+        t = sh(script, env=(("HOST_FILE", str(host_file)),))
+        [r] = executor.run([d.set(t, [d.simple("d1")], datum_tries=1)])
+        assert r.state == DatumState.FAILED
+        assert r.error.startswith("symlink /pfs/out/") and error in r.error, r.error
+        assert r.output_root is None
 
     @BOTH_LAYOUTS
     def test_symlink_inside_the_output_is_copied(self, executor: Executor, d: Datums) -> None:
@@ -281,6 +347,21 @@ class ExecutorContract:
         assert d.output(r) == {"/a.txt": b"A", "/dir/x": b"X", "/dir/y/z": b"Z"}
         assert lines(r, "stdout") == ["copying in from in/a.txt", "copying dir from dir/d"]
         assert lines(r, "stderr") == ["done"]
+
+    def test_python_symlinks_to_the_inputs(self, executor: Executor, d: Datums) -> None:
+        task = d.task(
+            "d1",
+            d.input("in", "/a.txt", {"/a.txt": b"A"}),
+            d.input("dir", "/d", {"/d/x": b"X"}),
+        )
+        [r] = executor.run([d.set(Transform(python=f"{PY}:link"), [task])])
+        assert r.state == DatumState.SUCCESS, (r.error, r.logs)
+        assert d.output(r) == {"/in": b"A", "/dir/x": b"X", "/rel": b"A"}
+        assert d.entries(r)["/in"].refs == task.inputs[0].files[0].refs
+        assert r.upload_bytes == 0
+        [r] = executor.run([d.set(Transform(python=f"{PY}:link_host"), [task], datum_tries=1)])
+        assert r.state == DatumState.FAILED
+        assert r.error.startswith("symlink /pfs/out/passwd points outside /pfs/out and the")
 
     def test_python_environment(self, executor: Executor, d: Datums) -> None:
         t = Transform(python=f"{PY}:env", env=(("FOO", "bar"),))

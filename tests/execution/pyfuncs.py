@@ -25,6 +25,17 @@ def copy(datum: Datum) -> None:
     print("done", file=sys.stderr)
 
 
+def link(datum: Datum) -> None:
+    """Link every input (file or directory) into the output, and one relatively."""
+    for name, path in datum.inputs.items():
+        (datum.out / name).symlink_to(path)
+    (datum.out / "rel").symlink_to(os.path.relpath(datum.inputs["in"], datum.out))
+
+
+def link_host(datum: Datum) -> None:
+    (datum.out / "passwd").symlink_to("/etc/passwd")
+
+
 def whoami(datum: Datum) -> None:
     (datum.out / f"{datum.id}.txt").write_text(f"{os.getpid()} {IMPORTS}")
 
