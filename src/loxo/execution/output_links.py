@@ -76,11 +76,12 @@ class LinkResolver:
     def resolve(self, name: str, path: str, shown: str) -> Resolved:
         """What the symlink at ``/pfs/out<name>`` (``shown`` as user code sees it) stands
         for, its output files named as under the PFS path ``path``."""
-        end = self._follow(self.real_out + name, shown)
-        try:
-            st = os.lstat(end)
-        except OSError:
-            raise OutputError(f"symlink {shown} is dangling") from None
+        end, st = self._follow(self.real_out + name, shown)
+        if st is None:  # it ended with "..": a directory, or gone since
+            try:
+                st = os.lstat(end)
+            except OSError:
+                raise OutputError(f"symlink {shown} is dangling") from None
         mode = st.st_mode
         if end == self.real_out or _inside(end, self.real_out):
             if not stat.S_ISREG(mode):
@@ -105,25 +106,27 @@ class LinkResolver:
             "of the datum's inputs (user code added or replaced it)"
         )
 
-    def _follow(self, link: str, shown: str) -> str:
-        """The physical path the symlink ``link`` leads to."""
+    def _follow(self, link: str, shown: str) -> tuple[str, os.stat_result | None]:
+        """The physical path the symlink ``link`` leads to, and its ``lstat`` (None if
+        the path ended with ``..``)."""
         current, hops = os.path.dirname(link), 0
         todo = deque([os.path.basename(link)])
+        st: os.stat_result | None = None
         while todo:
             part = todo.popleft()
             if part in ("", "."):
                 continue
             if part == "..":
-                current = os.path.dirname(current)
+                current, st = os.path.dirname(current), None
                 continue
             path = f"{current.rstrip('/')}/{part}"
             try:
-                mode = os.lstat(path).st_mode
+                st = os.lstat(path)
             except (FileNotFoundError, NotADirectoryError):
                 raise OutputError(f"symlink {shown} is dangling") from None
             except OSError as e:
                 raise OutputError(f"symlink {shown} cannot be followed: {e.strerror}") from None
-            if not stat.S_ISLNK(mode):
+            if not stat.S_ISLNK(st.st_mode):
                 current = path
                 continue
             if not _inside(path, self.real_pfs):
@@ -131,14 +134,16 @@ class LinkResolver:
                     f"symlink {shown} points outside /pfs/out and the datum's inputs "
                     f"(through the host's symlink {path}): copy what it needs instead"
                 )
-            hops += 1
+            hops, st = hops + 1, None
             if hops > MAX_SYMLINK_HOPS:
                 raise OutputError(f"symlink {shown} has too many levels of links")
             target = self._to_real(os.readlink(path))
-            if target.startswith("/"):
+            if _inside(target, self.real_pfs):  # resolved already: skip the host's part
+                current, target = self.real_pfs, target[len(self.real_pfs) + 1 :]
+            elif target.startswith("/"):
                 current = "/"
             todo.extendleft(reversed(target.split("/")))
-        return current
+        return current, st
 
     def _to_real(self, text: str) -> str:
         """A symlink's text as user code meant it, with the datum's ``/pfs`` resolved."""
