@@ -311,20 +311,28 @@ class ExecutorContract:
             ("ln -s /etc/passwd /pfs/out/p; ln -s p /pfs/out/x", "points outside"),
             ("ln -s /pfs/in/nothing /pfs/out/x", "is dangling"),
             ("ln -s x /pfs/out/x", "has too many levels of links"),
-            ("echo a > /pfs/in/new; ln -s /pfs/in/new /pfs/out/x", "(user code added or replaced"),
+            (  # inputs may be read-only: then the link is dangling
+                "echo a > /pfs/in/new || true; ln -s /pfs/in/new /pfs/out/x",
+                ("(user code added or replaced", "is dangling"),
+            ),
             ("mkdir /pfs/out/d; ln -s d /pfs/out/x", "must point to a regular file inside"),
-            ("ln -s $HOST_FILE /pfs/out/x", "points outside /pfs/out and the datum's inputs"),
+            (  # dangling where the worker's sandbox hides the host file
+                "ln -s $HOST_FILE /pfs/out/x",
+                ("points outside /pfs/out and the datum's inputs", "is dangling"),
+            ),
         ],
     )
     def test_symlinks_to_anything_else_fail(
-        self, executor: Executor, d: Datums, script: str, error: str
+        self, executor: Executor, d: Datums, script: str, error: str | tuple[str, ...]
     ) -> None:
         host_file = d.tmp / "host-secret"
         host_file.write_text("not for the output")
         t = sh(script, env=(("HOST_FILE", str(host_file)),))
         [r] = executor.run([d.set(t, [d.simple("d1")], datum_tries=1)])
         assert r.state == DatumState.FAILED
-        assert r.error.startswith("symlink /pfs/out/") and error in r.error, r.error
+        expected = (error,) if isinstance(error, str) else error
+        assert r.error.startswith("symlink /pfs/out/"), r.error
+        assert any(e in r.error for e in expected), r.error
         assert r.output_root is None
 
     @BOTH_LAYOUTS

@@ -135,13 +135,17 @@ def test_hostile_symlinks_fail_their_datums(cli: Cli, tmp_path: Path) -> None:
     assert (job["state"], job["data_failed"]) == ("FAILURE", len(ATTACKS)), job
     errors = {d["inputs"][0]["path"][1:]: d["error"] for d in cli.json("list", "datum", "sneaky")}
     outside = "points outside /pfs/out and the datum's inputs"
+    host = errors.pop("host")  # dangling where the worker's sandbox hides the host file
+    assert host in (
+        f"symlink /pfs/out/x {outside} (to {secret}): copy what it needs instead",
+        "symlink /pfs/out/x is dangling",
+    )
     assert errors == {
         "passwd": f"symlink /pfs/out/x {outside} (to /etc/passwd): copy what it needs instead",
         "etc": f"symlink /pfs/out/x {outside} (to /etc): copy what it needs instead",
         "root": f"symlink /pfs/out/x {outside} (to /): copy what it needs instead",
         "chain": f"symlink /pfs/out/a {outside} (to /etc/passwd): copy what it needs instead",
         "escape": f"symlink /pfs/out/x {outside} (to /etc/passwd): copy what it needs instead",
-        "host": f"symlink /pfs/out/x {outside} (to {secret}): copy what it needs instead",
         "pfs": f"symlink /pfs/out/x {outside} (to /pfs): copy what it needs instead",
         "loop": "symlink /pfs/out/x has too many levels of links",
         "dangling": "symlink /pfs/out/x is dangling",
