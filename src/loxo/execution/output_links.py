@@ -38,6 +38,7 @@ import stat
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from loxo.errors import LoxoError
 from loxo.storage.fileset import FileEntry
@@ -54,14 +55,13 @@ class OutputError(LoxoError):
     """The output directory holds something that cannot become a datum's output."""
 
 
-class Resolved:
+class Resolved(NamedTuple):
     """What one symlink stands for: a file of ``/pfs/out`` to upload (``source``, ``size``)
     or entries of the inputs' files, by reference (``entries``, named as in the output)."""
 
-    __slots__ = ("entries", "size", "source")
-
-    def __init__(self, source: str = "", size: int = 0, entries: Sequence[FileEntry] = ()) -> None:
-        self.source, self.size, self.entries = source, size, entries
+    source: str = ""
+    size: int = 0
+    entries: Sequence[FileEntry] = ()
 
 
 class LinkResolver:
