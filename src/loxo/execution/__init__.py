@@ -22,8 +22,10 @@ datum may run twice: tasks are idempotent and results are keyed by ``(job, datum
 Pachyderm environment (``PACH_DATUM_ID``, ``<input>``, ...) — a command (argv, no shell,
 own process group, optional user) or a Python function (``"module:function"``, imported
 once per worker) — retry failed attempts up to ``datum_tries``, fall back to ``err_cmd``
-(RECOVERED), then check and upload ``/pfs/out`` as the datum's output fileset. Scratch
-space is always removed; a datum's processes never outlive it.
+(RECOVERED), then check and upload ``/pfs/out`` as the datum's output fileset (a symlink
+to a file or directory of the datum's inputs is stored by reference, with the input's
+chunks: ``output_links``). Scratch space is always removed; a datum's processes never
+outlive it.
 
 **The sandbox.** On Linux with bubblewrap, each command runs in its own mount and PID
 namespace where the datum's scratch directory *is* ``/pfs``, exactly as in a Pachyderm
