@@ -11,9 +11,9 @@ stands: its commit is made.
 "Ended while it waited" is the difference between two looks at the newest jobs of every
 project: one as the command starts (before it runs the jobs that earlier ``--no-wait``
 commands left pending, which it waits for too), one at its end. Embedded, that is what the
-command ran; on a server, it also takes in a job of another client that ended meanwhile. ``wait job`` and ``wait commit`` also look at the
-job or commits they were asked about, whenever these ended. ``--no-wait`` waits for nothing
-and checks nothing.
+command ran; on a server, it also takes in a job of another client that ended meanwhile.
+``wait job`` and ``wait commit`` also look at the job or commits they were asked about,
+whenever these ended. ``--no-wait`` waits for nothing and checks nothing.
 """
 
 from __future__ import annotations
