@@ -21,7 +21,9 @@ HTTP / gRPC status codes); nothing ever matches an error by its message text.
     │   ├── CommitNotOpen, CommitOpen, HasDependents
     ├── IntegrityError           stored bytes do not match their hash (corruption)
     ├── StorageError             the storage backend failed (disk full, permission, I/O)
-    └── TransientError           try again (a lock held too long, an unreachable service)
+    ├── TransientError           try again (a lock held too long, an unreachable service)
+    └── JobFailed                a job the caller waited for ended without success
+                                 (FAILURE, KILLED or UNRUNNABLE)
 
 A message says what was wrong, names the offending value, and, where it helps, what to do.
 """
@@ -65,6 +67,28 @@ class StorageError(LoxoError):
 
 class TransientError(LoxoError):
     exit_code = 9
+
+
+class JobFailed(LoxoError):
+    """Jobs that a command ran or waited for ended FAILURE, KILLED or UNRUNNABLE: the write
+    that started them succeeded, the output it asked for was not produced. ``jobs`` holds
+    ``(project, pipeline, job ID, state, reason)`` of each; the message names the first and
+    how to see its logs."""
+
+    exit_code = 10
+
+    def __init__(self, jobs: list[tuple[str, str, str, str, str]]) -> None:
+        self.jobs = jobs
+        project, pipeline, job_id, state, reason = jobs[0]
+        job = f"{pipeline}@{job_id}" if project == "default" else f"{project}/{pipeline}@{job_id}"
+        more = f" (and {len(jobs) - 1} more job(s) that did not succeed)" if len(jobs) > 1 else ""
+        super().__init__(
+            f"job {job} ended {state}"
+            + (f": {reason}" if reason else "")
+            + more
+            + f"; see its logs with `loxo logs --job {job}` and its datums with "
+            f"`loxo list datum {job}`"
+        )
 
 
 # --- not found -------------------------------------------------------------------------

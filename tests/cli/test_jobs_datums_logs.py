@@ -28,7 +28,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Loxo:
     specs = yaml_specs(spec("echo", "in", ECHO), spec("picky", "in", PICKY, datum_tries=1))
     loxo.gen({"p.yaml": specs, "dry.yaml": yaml_specs(spec("dry", "in", ECHO, glob="/*.txt"))})
     loxo("create", "pipeline", "-f", "p.yaml")
-    loxo("put", "file", "in@master:/bad.txt", input="bad")
+    assert loxo.run("put", "file", "in@master:/bad.txt", input="bad").code == 10  # picky fails
     return loxo
 
 

@@ -98,11 +98,13 @@ def test_writes_run_their_jobs_on_the_default_executor(loxo: Loxo) -> None:
     assert table[1].split()[:2] == [cid, "picky"] and "1 + 0 / 1" in table[1]
     assert loxo("get", "file", "picky@master:/good").out == "x"
 
-    # a failed job does not fail the write that ran it; its summary says why
-    r = loxo("put", "file", "in@master:/bad", input="y")
-    assert r.code == 0
+    # a failed job fails the write that ran it (exit 10); the write stands
+    r = loxo.run("put", "file", "in@master:/bad", input="y")
+    assert r.code == 10, r.stderr
     assert "FAILURE: 2 datums, 0 processed, 1 skipped, 1 failed in " in r.stderr
     assert "exit code 3" in r.stderr
+    assert r.stderr.splitlines()[-1].startswith(f"error: job picky@{_head(loxo, 'in')} ended ")
+    assert loxo("get", "file", "in@master:/bad").out == "y"
     job = loxo.json("list", "job", "picky", "-n", "1")[0]
     assert (job["state"], job["data_failed"]) == ("FAILURE", 1)
     assert "0 + 1 / 2, 1 failed" in loxo("list", "job", "picky").lines[1]

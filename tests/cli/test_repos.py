@@ -56,3 +56,14 @@ def test_branch_lifecycle(loxo: Loxo) -> None:
     assert "dev" not in {b["name"] for b in loxo.yaml("list", "branch", "data")}
     assert "'dev'" in loxo.fails("inspect", "branch", "data@dev", code=2)
     assert "'data@master^'" in loxo.fails("create", "branch", "data@master^", code=4)
+
+
+def test_create_branch_on_an_existing_branch_keeps_its_head(loxo: Loxo) -> None:
+    loxo("create", "repo", "data")
+    loxo("put", "file", "data@master:/a", input="1")
+    head = loxo.json("inspect", "branch", "data@master")["head"]
+    loxo("create", "branch", "data@master")  # no --head: nothing moves (as in pachctl)
+    assert loxo.json("inspect", "branch", "data@master")["head"] == head
+    loxo("put", "file", "data@master:/b", input="2")
+    assert loxo("get", "file", "data@master:/a").out == "1", "the old files are still there"
+    assert loxo.json("inspect", "commit", "data@master")["parent"] == head

@@ -36,14 +36,17 @@ def pipeline_env() -> dict[str, str]:
     return {"PYTHONPATH": path.rstrip(os.pathsep), "LOXO_EXECUTOR": "inline"}
 
 
-def loxo(home: Path, *args: str) -> str:
+def loxo(home: Path, *args: str, code: int = 0) -> str:
+    """Run the CLI; require exit ``code`` (10: a job it ran failed, on purpose)."""
     env = {k: v for k, v in os.environ.items() if k not in ("LOXO_ADDRESS", "LOXO_NO_WAIT")}
     env.update(pipeline_env())
     r = subprocess.run(
         [sys.executable, "-m", "loxo.cli.main", "--home", str(home), *args],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
-    assert r.returncode == 0, f"loxo {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}"
+    assert r.returncode == code, (
+        f"loxo {' '.join(args)} exited {r.returncode}:\n{r.stdout}\n{r.stderr}"
+    )
     return r.stdout
 
 
@@ -66,7 +69,8 @@ def load(home: Path, work: Path) -> None:
     loxo(home, "create", "pipeline", "-f", str(IMAGES / "montage.yaml"))
     loxo(home, "create", "pipeline", "-f", str(work / "checks-v1.json"))
     loxo(home, "update", "pipeline", "-f", str(work / "checks.json"))  # version 2
-    loxo(home, "put", "file", "-r", "images@master:/", "-f", str(work / "photos"))
+    # checks refuses star.png: the puts that run it exit 10
+    loxo(home, "put", "file", "-r", "images@master:/", "-f", str(work / "photos"), code=10)
     diamond = str(work / "more" / "diamond.png")
-    loxo(home, "put", "file", "images@master:/diamond.png", "-f", diamond)
+    loxo(home, "put", "file", "images@master:/diamond.png", "-f", diamond, code=10)
     loxo(home, "put", "file", "-r", "notes@master:/", "-f", str(notes))

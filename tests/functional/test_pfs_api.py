@@ -205,6 +205,17 @@ def test_branches(client: loxo.Client) -> None:
         client.create_branch("r", "x", head="other@master")
 
 
+def test_create_branch_without_a_head_keeps_an_existing_head(client: loxo.Client) -> None:
+    client.create_repo("r")
+    c1 = gen(client, "r@master", {"/a": "1"})
+    assert client.create_branch("r", "master").head == c1
+    assert client.inspect_branch("r", "master").head == c1
+    c2 = gen(client, "r@master", {"/b": "2"})
+    assert client.inspect_commit("r@master").parent == c1 and c2 != c1
+    assert client.get_file("r@master", "/a") == b"1"
+    assert client.create_branch("r", "empty").head is None, "a new branch starts empty"
+
+
 def test_copy_is_by_reference(client: loxo.Client, tmp_path: Path) -> None:
     client.create_repo("a")
     client.create_repo("b")

@@ -233,6 +233,22 @@ def peak_rss(pid: int) -> int:
     return int(m[1]) * 1024
 
 
+def test_creating_an_existing_branch_without_a_head_keeps_it(
+    http: httpx.Client, names: Names
+) -> None:
+    repo = names("r")
+    create_repo(http, repo)
+    commit = put(http, f"{repo}@master", "/a", b"1")
+    branches = f"/api/v1/projects/default/repos/{repo}/branches"
+    assert ok(http.post(branches, json={"name": "master"}))["head"] == commit["id"]
+    assert head_of(http, repo) == commit["id"]
+    put(http, f"{repo}@master", "/b", b"2")
+    assert (
+        http.get("/api/v1/files/content", params={"ref": f"{repo}@master", "path": "/a"}).content
+        == b"1"
+    )
+
+
 def test_a_large_file_streams_both_ways(
     http: httpx.Client, server: ServerProc, names: Names
 ) -> None:

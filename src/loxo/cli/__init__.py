@@ -28,7 +28,8 @@ Jobs run in the ``loxo`` process (:mod:`.driving`): a command that finishes inpu
 runs the jobs they start before it returns, and any other command first runs jobs left
 pending, except under ``--no-wait`` (``LOXO_NO_WAIT=1``) and for ``logs -f``, ``stop``,
 ``delete pipeline`` and ``restart datum``, which act on pending jobs; ``wait commit|job``
-always run them. A job that fails does not fail the command that ran it.
+always run them. A command that waited for a job that did not succeed exits 10
+(:mod:`.outcome`); its write stands.
 
 Invariants:
 
@@ -37,7 +38,8 @@ Invariants:
 - exceptions become exit codes in exactly one place, :func:`loxo.cli.main.main`: a
   :class:`~loxo.errors.LoxoError` prints ``error: <message>`` on one stderr line and exits
   with its ``exit_code``; usage errors exit 2 (click); Ctrl-C exits 130; anything else is an
-  internal error (exit 70). Tracebacks only with ``LOXO_DEBUG=1``;
+  internal error (exit 70); ``docs/exit-codes.md`` lists them all. Tracebacks only with
+  ``LOXO_DEBUG=1``;
 - the store (``--home``, else ``$LOXO_HOME``, else ``~/.loxo``) is opened only when a command
   needs it, and closed when the command ends;
 - listing and inspecting commands print aligned tables, or ``-o json`` / ``-o yaml`` of the

@@ -23,7 +23,9 @@ from .refs import branch_ref
 @drives
 @pass_client
 def create_branch(client: Client, branch: str, head: str | None) -> None:
-    """Create the branch REPO@BRANCH, or move it to --head."""
+    """Create the branch REPO@BRANCH, or move it to --head.
+
+    Without --head, a new branch starts empty and an existing one keeps its head."""
     ref = branch_ref(branch)
     client.create_branch(ref.repo, ref.ref, head=head, project=ref.project)
 

@@ -13,7 +13,7 @@ import click
 from loxo.client import Client
 from loxo.pfs.model import CommitInfo, CommitRefInfo, CommitState
 
-from . import verbs
+from . import outcome, verbs
 from .context import always_drives, drives, message_option, output_options, pass_client
 from .output import NONE, Output, human_size
 from .refs import branch_ref, is_commit_id
@@ -132,12 +132,14 @@ def wait_commit(client: Client, ref: str, timeout: float | None, out: Output) ->
     """Wait until a commit is finished.
 
     Waits for the commit REF, or for every commit of the commit set ID, then shows it.
-    Pending pipeline jobs run here first, even under --no-wait."""
+    Pending pipeline jobs run here first, even under --no-wait. Exits 10 if a commit waited
+    for is the output of a job that did not succeed (or another job run meanwhile failed)."""
     if is_commit_id(ref):
         done = client.wait_commit_set(ref, timeout=timeout)
     else:
         done = [client.wait_commit(ref, timeout=timeout)]
     out.many(done, COMMIT_HEADERS, commit_row(out))
+    outcome.require_commits_produced(client, done)
 
 
 @verbs.squash.command("commit")

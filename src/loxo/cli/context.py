@@ -12,7 +12,7 @@ import click
 
 from loxo.client import Client
 
-from . import driving
+from . import driving, outcome
 from .output import FORMATS, Output
 
 P = ParamSpec("P")
@@ -69,6 +69,13 @@ class Session:
         if self.wait and client.pending_jobs() > 0:
             driving.drive(client)
 
+    def watch_jobs(self) -> set[tuple[str, str, str]]:
+        """The jobs ended so far (:func:`.outcome.ended_jobs`), then the pending ones run
+        (unless ``wait`` is off): what a command waiting for jobs compares with at its end."""
+        before = outcome.ended_jobs(self.open_client())
+        self.settle()
+        return before
+
     def close(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
@@ -117,25 +124,34 @@ def pass_session(f: Callable[Concatenate[Session, P], R]) -> Callable[P, R]:
 
 def drives(f: Callable[P, R]) -> Callable[P, R]:
     """After ``f``, run the jobs it started (its writes finished input commits) until the
-    DAG is quiet, unless ``--no-wait``."""
+    DAG is quiet, unless ``--no-wait``; fail if one of the jobs run did not succeed
+    (:mod:`.outcome`)."""
 
     @functools.wraps(f)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        session = current_session()
+        before = session.watch_jobs() if session.wait else None
         result = f(*args, **kwargs)
-        current_session().settle()
+        session.settle()
+        if before is not None:
+            outcome.require_success_since(session.open_client(), before)
         return result
 
     return wrapper
 
 
 def always_drives(f: Callable[P, R]) -> Callable[P, R]:
-    """Run pending jobs before ``f`` even under ``--no-wait``: ``f`` waits for them.
-    Goes above :func:`pass_client`."""
+    """Run pending jobs before ``f`` even under ``--no-wait``: ``f`` waits for them; fail
+    if one of the jobs run did not succeed (:mod:`.outcome`). Goes above :func:`pass_client`."""
 
     @functools.wraps(f)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        current_session().wait = True
-        return f(*args, **kwargs)
+        session = current_session()
+        session.wait = True
+        before = session.watch_jobs()
+        result = f(*args, **kwargs)
+        outcome.require_success_since(session.open_client(), before)
+        return result
 
     return wrapper
 

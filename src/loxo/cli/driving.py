@@ -15,8 +15,9 @@ and once a job ends, one summary line goes to stderr, terminal or not::
     job edges@5f2c81d0e4b94a7f9c3e2d1b0a987654 SUCCESS: 40 datums, 37 processed, 3 skipped,
     0 failed in 2.3s
 
-(on one line, with the full job ID, ready for ``loxo inspect job``). A failed job does not fail the
-command that drove it, whose own write succeeded: its summary line says why it failed.
+(on one line, with the full job ID, ready for ``loxo inspect job``). A job that did not succeed
+keeps the write that started it (its commit is made), and makes the command that waited for
+it exit 10 (:mod:`.outcome`).
 """
 
 from __future__ import annotations

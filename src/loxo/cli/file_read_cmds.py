@@ -1,7 +1,9 @@
 """``get|list|glob|inspect|diff file``: reads from any commit (branch, ID or ancestry).
 
 ``get file`` streams: to stdout (or ``-o FILE``) chunk by chunk, a tree into ``-o DIR``
-(``-r``), or a tar stream (``--tar``). A file given with ``-o`` appears only once complete.
+(``-r``), or a tar stream (``--tar``). Every file written to disk (``-o FILE``, each file of
+``-r -o DIR``) appears only once complete and verified (:mod:`loxo.pfs.download`): a read
+that fails part-way leaves neither a partial file nor a temporary one.
 """
 
 from __future__ import annotations
@@ -9,16 +11,15 @@ from __future__ import annotations
 import os
 import posixpath
 import sys
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 import click
 
 from loxo.client import Client
-from loxo.errors import StorageError
+from loxo.pfs.download import atomic_output
 from loxo.pfs.model import DiffEntry, FileInfo, FileType
 
 from . import verbs
@@ -47,22 +48,8 @@ def _output(dest: str | None, name: str) -> Iterator[BinaryIO]:
     target = Path(dest)
     if target.is_dir():
         target = target / name
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    except OSError as err:
-        raise StorageError(f"cannot write {str(target)!r}: {err.strerror or err}") from err
-    done = False
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.replace(tmp, target)
-        done = True
-    except OSError as err:
-        raise StorageError(f"cannot write {str(target)!r}: {err.strerror or err}") from err
-    finally:
-        if not done:
-            with suppress(OSError):
-                os.unlink(tmp)
+    with atomic_output(target) as f:
+        yield f
 
 
 @verbs.get.command("file")

@@ -14,7 +14,7 @@ import click
 from loxo.client import Client
 from loxo.pps.model import JobInfo
 
-from . import verbs
+from . import outcome, verbs
 from .context import always_drives, output_options, pass_client, pass_client_as_is
 from .output import NONE, Output, human_duration, human_size, truncate
 from .refs import is_commit_id, job_ref, pipeline_ref
@@ -132,10 +132,12 @@ def inspect_job(client: Client, job: str, out: Output) -> None:
 def wait_job(client: Client, job: str, timeout: float | None, out: Output) -> None:
     """Run pending jobs here until the job PIPELINE@ID is done, then show it.
 
-    Runs even under --no-wait: waiting is what was asked."""
+    Runs even under --no-wait: waiting is what was asked. Exits 10 if the job (or another
+    job run meanwhile) did not succeed."""
     ref = job_ref(job)
     done = client.wait_job(ref.pipeline, ref.job, project=ref.project, timeout=timeout)
     out.many([done], JOB_HEADERS, job_row(out))
+    outcome.require_success([done])
 
 
 @verbs.stop.command("job")

@@ -10,7 +10,8 @@ Ctrl-C (``KeyboardInterrupt``)         nothing more, 130
 anything else                          ``internal error: <type>: <message>``, 70
 =====================================  ===========================================
 
-Each message is one line; ``LOXO_DEBUG=1`` adds the traceback.
+Each message is one line; ``LOXO_DEBUG=1`` adds the traceback. ``docs/exit-codes.md`` lists
+every code (``JobFailed``, 10: a job a command waited for did not succeed).
 """
 
 from __future__ import annotations

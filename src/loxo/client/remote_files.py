@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
-from loxo.errors import InvalidArgumentError, StorageError
+from loxo.errors import InvalidArgumentError, StorageError, TransientError
+from loxo.pfs.download import write_file
 from loxo.pfs.model import CommitInfo
 
 from .wire import decode
@@ -201,6 +202,7 @@ class _ChunkReader:
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks, self._buf, self._pos = chunks, b"", 0
+        self.delivered = 0  # bytes returned by read()
 
     def read(self, n: int = -1) -> bytes:
         parts: list[bytes] = []
@@ -216,7 +218,43 @@ class _ChunkReader:
             if want > 0:
                 want -= end - self._pos
             self._pos = end
-        return b"".join(parts)
+        data = b"".join(parts)
+        self.delivered += len(data)
+        return data
+
+
+def _members(chunks: Iterator[bytes]) -> Iterator[tuple[tarfile.TarInfo, Iterator[bytes]]]:
+    """The members of a tar stream, each with its content in blocks, then a check that the
+    stream reached its end-of-archive block. ``tarfile`` takes a stream that stops between
+    two members for a complete one, and raises its own ``ReadError`` for a member cut short:
+    both become one :class:`~loxo.errors.TransientError`."""
+    reader = _ChunkReader(chunks)
+    try:
+        with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
+            for member in tar:
+                src = tar.extractfile(member) if member.isfile() else None
+                yield member, _blocks(src)
+            # the end-of-archive block is a whole block of zeros read after the last member
+            complete = reader.delivered >= tar.offset + tarfile.BLOCKSIZE
+    except tarfile.ReadError as err:
+        raise _cut_short(str(err)) from err
+    if not complete:
+        raise _cut_short(f"no end-of-archive after {reader.delivered} bytes")
+
+
+def _blocks(src: BinaryIO | None) -> Iterator[bytes]:
+    try:
+        while src is not None and (block := src.read(BLOCK)):
+            yield block
+    except tarfile.ReadError as err:
+        raise _cut_short(str(err)) from err
+
+
+def _cut_short(why: str) -> TransientError:
+    return TransientError(
+        f"the server's tar stream is cut short ({why}); the server's log says why "
+        "(for a corrupt object, run `loxo fsck` on the server's home)"
+    )
 
 
 def copy_tar(chunks: Iterator[bytes], out: BinaryIO) -> int:
@@ -229,35 +267,23 @@ def copy_tar(chunks: Iterator[bytes], out: BinaryIO) -> int:
             yield chunk
 
     passing = tee()
-    with tarfile.open(fileobj=_ChunkReader(passing), mode="r|") as tar:  # type: ignore[call-overload]
-        files = sum(1 for member in tar if member.isfile())
+    files = sum(1 for member, _ in _members(passing) if member.isfile())
     for _ in passing:  # the end-of-archive padding after the last member
         pass
     return files
 
 
 def extract_tar(chunks: Iterator[bytes], dest: Path, progress: Progress | None = None) -> int:
-    """Write the regular files of a tar stream under ``dest``; member names must stay
-    inside it. The number of files written."""
+    """Write the regular files of a tar stream under ``dest``, each all or nothing (a stream
+    that breaks off inside a member leaves no part of it); member names must stay inside
+    ``dest``. The number of files written."""
     n = 0
-    with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as tar:  # type: ignore[call-overload]
-        for member in tar:
-            if not member.isfile():
-                continue
-            rel = PurePosixPath(member.name)
-            if rel.is_absolute() or ".." in rel.parts:
-                raise InvalidArgumentError(f"refusing tar member {member.name!r} outside {dest}")
-            target = dest / rel
-            src = tar.extractfile(member)
-            assert src is not None
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with open(target, "wb") as out:
-                    while block := src.read(BLOCK):
-                        out.write(block)
-                        if progress is not None:
-                            progress(len(block))
-            except OSError as err:
-                raise StorageError(f"cannot write {str(target)!r}: {err.strerror}") from err
-            n += 1
+    for member, blocks in _members(chunks):
+        if not member.isfile():
+            continue
+        rel = PurePosixPath(member.name)
+        if rel.is_absolute() or ".." in rel.parts:
+            raise InvalidArgumentError(f"refusing tar member {member.name!r} outside {dest}")
+        write_file(dest / rel, blocks, progress)
+        n += 1
     return n

@@ -164,13 +164,13 @@ class RemotePFS(Transport):
             response.read()
             response.close()
             self.check(response)
-        return self._chunks(response)
+        return self._chunks(response, f"{ref}:{path}" if path else str(ref))
 
-    def _chunks(self, response: httpx.Response) -> Iterator[bytes]:
+    def _chunks(self, response: httpx.Response, what: str) -> Iterator[bytes]:
         try:
             yield from response.iter_bytes(CHUNK)
         except httpx.TransportError as err:
-            raise self.unreachable(err) from err
+            raise self.broke_off(what, err) from err
         finally:
             response.close()
 
@@ -184,7 +184,7 @@ class RemotePFS(Transport):
                 if not r.is_success:
                     r.read()
                     self.check(r)
-                yield from r.iter_bytes(CHUNK)
+                yield from self._chunks(r, f"the tar of {ref}" + (f":{path}" if path else ""))
         except httpx.TransportError as err:
             raise self.unreachable(err) from err
 

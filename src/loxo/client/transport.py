@@ -53,6 +53,14 @@ class Transport:
             "is `loxo serve` running there? (LOXO_ADDRESS / `loxo config set address`)"
         )
 
+    def broke_off(self, what: str, err: Exception) -> LoxoError:
+        """A response body that stopped before its end (the server failed while sending)."""
+        return TransientError(
+            f"the server at {self.address} stopped sending {what} before its end "
+            f"({err or type(err).__name__}); the server's log says why "
+            "(for a corrupt object, run `loxo fsck` on the server's home)"
+        )
+
     def get(self, url: str, **params: Any) -> Any:
         return self.request("GET", url, params={k: v for k, v in params.items() if v is not None})
 

@@ -1,8 +1,10 @@
 """Branches: named, movable pointers to commits.
 
 ``create_branch`` with a head moves (or creates) the branch to that commit, exactly like a
-new commit arriving on it; deleting a branch keeps its commits (they stay reachable by ID
-until deleted and collected).
+new commit arriving on it. Without a head it creates an empty branch, and leaves an existing
+branch exactly as it is: its head never moves unless a head is named (as in Pachyderm, whose
+``CreateBranch`` sets the head "if specified"). Deleting a branch keeps its commits (they stay
+reachable by ID until deleted and collected).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class BranchOps(Core):
             if exists:
                 if must_not_exist:
                     raise BranchExists(repo, branch)
+                if head_id is None:  # no head named: the branch keeps its own
+                    return self.inspect_branch(repo, branch, project=project)
                 if old is not None and head_id != old:
                     row = self._commit_row(repo_id, old)
                     if row is not None and row.is_open:

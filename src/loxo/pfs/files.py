@@ -18,7 +18,6 @@ from loxo.errors import (
     InvalidArgumentError,
     NotFoundError,
     PathConflict,
-    StorageError,
 )
 from loxo.storage.blobs import BlobReader
 from loxo.storage.dirhash import dir_summary, walk_dirs
@@ -26,6 +25,7 @@ from loxo.storage.fileset import FileEntry, NodeRef, differing_entries
 
 from .core import DEFAULT_BRANCH, Core, Resolved
 from .diff import diff_entries
+from .download import write_file
 from .files_write import ModifyFile, Progress
 from .glob import compile_glob
 from .model import ChangeType, CommitInfo, DiffEntry, FileInfo, FileType
@@ -134,23 +134,15 @@ class FileOps(Core):
     def get_file_to_dir(
         self, ref: str, path: str | None, dest: str | Path, progress: Progress | None = None
     ) -> int:
-        """Write a file or a tree under ``dest`` (paths relative to ``path``)."""
+        """Write a file or a tree under ``dest`` (paths relative to ``path``), each file all
+        or nothing (:mod:`.download`)."""
         res, p = self._target(ref, path)
         reader = BlobReader(self.store)
         base = "" if p == "/" else p
         n = 0
         for e in self.walk_files(res.where, p):
             rel = e.path[len(base) :].lstrip("/") or Path(e.path).name
-            target = Path(dest) / rel
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with open(target, "wb") as f:
-                    for chunk in reader.iter_chunks(e.refs):
-                        f.write(chunk)
-                        if progress:
-                            progress(len(chunk))
-            except OSError as err:
-                raise StorageError(f"cannot write {str(target)!r}: {err.strerror}") from err
+            write_file(Path(dest) / rel, reader.iter_chunks(e.refs), progress)
             n += 1
         return n
 

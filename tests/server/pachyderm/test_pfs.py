@@ -133,6 +133,21 @@ def test_get_file_offset_and_file_from_url(client: Client, names: Names, tmp_pat
     )
 
 
+def test_create_branch_without_a_head_keeps_an_existing_head(client: Client, names: Names) -> None:
+    repo = pfs.Repo(name=names("keep"))
+    client.pfs.create_repo(repo=repo)
+    master = pfs.Branch(repo=repo, name="master")
+    with client.pfs.commit(branch=master) as c:
+        c.put_file_from_bytes("/a", b"1")
+    client.pfs.create_branch(branch=master)  # no head: the branch stays where it is
+    assert client.pfs.inspect_branch(branch=master).head.id == c.id
+    with client.pfs.commit(branch=master) as c2:
+        c2.put_file_from_bytes("/b", b"2")
+    assert (
+        client.pfs.inspect_commit(commit=pfs.Commit(repo=repo, id=c2.id)).parent_commit.id == c.id
+    )
+
+
 def test_branches_and_commit_history(client: Client, names: Names) -> None:
     repo = pfs.Repo(name=names("hist"))
     client.pfs.create_repo(repo=repo)
