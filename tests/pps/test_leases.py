@@ -51,8 +51,10 @@ def test_a_heartbeating_lease_outlives_any_age(tmp_path: Path) -> None:
         for _ in range(3):  # two hours pass, in steps; the holder keeps beating
             clock.now += 3600.0
             wait_for(
-                lambda: reader.one("SELECT heartbeat FROM leases WHERE id = ?", (held.id,))[0]
-                == clock.now,
+                lambda: (
+                    reader.one("SELECT heartbeat FROM leases WHERE id = ?", (held.id,))[0]
+                    == clock.now
+                ),
                 "a heartbeat",
             )
             assert held.id in live_leases(reader, clock.now)
@@ -154,6 +156,10 @@ def successes(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT COUNT(*) FROM datums WHERE state = 'SUCCESS'").fetchone()[0])
 
 
+def output(c: loxo.Client) -> dict[str, bytes]:
+    return {e.path: c.get_file("copy@master", e.path) for e in c.walk_files("copy@master")}
+
+
 def ran_lines(c: loxo.Client, job_id: str) -> list[str]:
     lines = [r.line for _, r in c.get_logs(pipeline="copy", job_id=job_id)]
     return [line for line in lines if line.startswith("ran ")]
@@ -221,4 +227,4 @@ def test_a_job_taken_over_from_a_stopped_driver_is_fenced(tmp_path: Path) -> Non
         (job,) = c.list_job("copy")
         assert (job.state, job.data_processed) == ("SUCCESS", len(FILES))
         assert len(ran_lines(c, job.id)) == len(FILES), "a datum's result was recorded twice"
-        assert {e.path: c.get_file("copy@master", e.path) for e in c.walk_files("copy@master")} == FILES
+        assert output(c) == FILES

@@ -9,7 +9,7 @@ Two guards, both set up at the worker's start:
   worker the moment its parent dies; then a check that the parent is still the one
   expected (the owner, or the owner's fork server), since a parent that died before the
   ``prctl`` ran sends no signal: the worker, already orphaned, exits at once;
-- :func:`owner_alive`, asked by the worker's control thread when its pipe from the owner
+- :func:`owner_dying`, asked by the worker's control thread when its pipe from the owner
   ends: if the owner is gone (not a normal close), the worker kills its command and
   exits without waiting for the datum in progress.
 
@@ -24,12 +24,13 @@ import ctypes.util
 import os
 import signal
 import sys
+import time
 
 from .control import start_time
 
 PR_SET_PDEATHSIG = 1
 
-__all__ = ["Owner", "die_with_parent", "owner_alive", "this_process"]
+__all__ = ["Owner", "die_with_parent", "owner_alive", "owner_dying", "this_process"]
 
 Owner = tuple[int, int]  # (pid, start time): a process, not a later namesake
 
@@ -50,6 +51,18 @@ def die_with_parent(owner: Owner) -> None:
         os._exit(1)
     if not owner_alive(owner):
         os._exit(1)
+
+
+def owner_dying(owner: Owner, wait: float = 1.0) -> bool:
+    """Whether the owner process is gone or going, looking for up to ``wait`` seconds: a
+    process that dies closes its descriptors (the pipe that ended) a moment before it is
+    a zombie."""
+    deadline = time.monotonic() + wait
+    while owner_alive(owner):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def owner_alive(owner: Owner) -> bool:

@@ -56,7 +56,7 @@ from loxo.errors import LoxoError
 
 from .capture import FdCapture
 from .control import DatumControl
-from .lifeline import Owner, die_with_parent, owner_alive
+from .lifeline import Owner, die_with_parent, owner_dying
 from .output_pack import PackGroup
 from .runtime import Resume, run_datum, set_worker_name, store_for
 from .sandbox import visible_cwd
@@ -345,7 +345,7 @@ def _control_loop(ctrl: Connection, state: _State, owner: Owner | None) -> None:
             # thread then fails to report and exits -- at once if the parent died (a
             # Python call in progress would not end)
             state.cancel(state.seq)
-            if owner is not None and not owner_alive(owner):
+            if owner is not None and owner_dying(owner):
                 os._exit(1)
             return
         if msg[0] == "restart":
