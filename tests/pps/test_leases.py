@@ -228,3 +228,25 @@ def test_a_job_taken_over_from_a_stopped_driver_is_fenced(tmp_path: Path) -> Non
         assert (job.state, job.data_processed) == ("SUCCESS", len(FILES))
         assert len(ran_lines(c, job.id)) == len(FILES), "a datum's result was recorded twice"
         assert output(c) == FILES
+
+
+def test_a_driver_whose_lease_expired_writes_nothing_more(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with job_in_cli(tmp_path, cli_env(home, LOXO_LEASE_TTL="1")) as proc:
+        db = sqlite3.connect(home / "loxo.db", timeout=30)
+        wait_for(lambda: successes(db) >= 2, "the job's first datums")
+        with stopped(proc, home / "loxo.db"), loxo.Client(home) as other:
+            # a collection (or any reader) a while later finds the lease dead, and removes it
+            assert live_leases(other.service.db, time.time() + 5) == {}
+            rows = db.execute("SELECT * FROM datums ORDER BY datum_id").fetchall()
+            job = db.execute("SELECT * FROM jobs").fetchall()
+        # it resumes: nothing it finishes now is written (what GC took may be in it)
+        assert proc.wait(60) == 0, proc.stderr.read() if proc.stderr else ""
+        assert db.execute("SELECT * FROM datums ORDER BY datum_id").fetchall() == rows
+        assert db.execute("SELECT * FROM jobs").fetchall() == job
+    with loxo.Client(home) as c:  # the next command resumes the job
+        assert len(c.service.drive()) == 1
+        (job,) = c.list_job("copy")
+        assert (job.state, job.data_processed) == ("SUCCESS", len(FILES))
+        assert len(ran_lines(c, job.id)) == len(FILES)
+        assert output(c) == FILES

@@ -34,28 +34,33 @@ DONE_STATES = ("SUCCESS", "FAILURE", "KILLED", "UNRUNNABLE")
 
 @dataclass(frozen=True)
 class Claim:
-    """A job held by this driver: the pipeline, the job, and the fencing token."""
+    """A job held by this driver: the pipeline, the job, the fencing token, and the lease
+    of the driver."""
 
     pid: int
     job_id: str
     token: int
+    lease_id: str
 
 
 class ClaimLost(ConflictError):
     def __init__(self, claim: Claim) -> None:
         self.claim = claim
         super().__init__(
-            f"job {claim.job_id} was taken over by another driver (this one stopped "
-            "heartbeating for longer than its lease TTL); it stops running it here"
+            f"job {claim.job_id} is no longer this driver's: its lease expired (it stopped "
+            "heartbeating for longer than the lease TTL) or another driver took the job "
+            "over; it stops running it here"
         )
 
 
 def check_claim(db: Database, claim: Claim) -> None:
-    """Raise :class:`ClaimLost` unless ``claim`` still holds its job; call it inside the
-    transaction of the write it guards (the UPDATE also locks the job's row)."""
+    """Raise :class:`ClaimLost` unless ``claim`` still holds its job and its driver's lease
+    is alive (garbage collection spares what the job wrote only while it is); call it
+    inside the transaction of the write it guards (the UPDATE also locks the job's row)."""
     cur = db.execute(
-        "UPDATE jobs SET fence = fence WHERE pipeline_id = ? AND id = ? AND fence = ?",
-        (claim.pid, claim.job_id, claim.token),
+        "UPDATE jobs SET fence = fence WHERE pipeline_id = ? AND id = ? AND fence = ? "
+        "AND EXISTS (SELECT 1 FROM leases WHERE id = ?)",
+        (claim.pid, claim.job_id, claim.token, claim.lease_id),
     )
     if cur.rowcount != 1:
         raise ClaimLost(claim)
@@ -77,11 +82,15 @@ class ClaimOps(PipelineOps):
                 "UPDATE jobs SET fence = fence + 1, driver = ? WHERE pipeline_id = ? AND id = ?",
                 (held.id, claim.pid, claim.job_id),
             )
-        return Claim(claim.pid, claim.job_id, claim.token + 1)
+        return Claim(claim.pid, claim.job_id, claim.token + 1, held.id)
 
     def _claim(self, held: Lease) -> Claim | None:
+        """The next job for this driver (None: none, or its own lease was lost)."""
         live = live_leases(self.db, self.clock())  # and clears dead leases
         lease_id = held.id
+        if lease_id not in live:
+            held.lost = True
+            return None
         with self.db.tx():
             busy: set[int] = set()
             for pid, job_id, state, driver, inputs, stop in self.db.all(
@@ -113,7 +122,7 @@ class ClaimOps(PipelineOps):
                 (token,) = self.db.one(
                     "SELECT fence FROM jobs WHERE pipeline_id = ? AND id = ?", (pid, job_id)
                 )
-                return Claim(pid, job_id, int(token))
+                return Claim(pid, job_id, int(token), lease_id)
         return None
 
     def _inputs_ready(self, inputs: list[dict[str, Any]]) -> tuple[bool, str]:
