@@ -69,6 +69,13 @@ def sleepy(datum: Datum) -> None:
         (datum.out / datum.id).write_text("awake")
 
 
+def stubborn(datum: Datum) -> None:
+    """Names its thread ``stubborn`` (``/proc/<pid>/comm``: how a test sees it run), then
+    sleeps a minute, deaf to everything (a call nothing interrupts)."""
+    Path("/proc/thread-self/comm").write_text("stubborn")
+    time.sleep(60)
+
+
 def once_slow(datum: Datum) -> None:
     """First call per datum: write the worker pid to ``$PIDFILE``-<id> and sleep long;
     later calls (``$MARKER``-<id> exists) finish at once."""

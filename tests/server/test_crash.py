@@ -4,7 +4,9 @@ run and no finished commit is lost; an upload interrupted mid-stream leaves noth
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -86,7 +88,8 @@ def test_kill_9_mid_job_then_restart(tmp_path: Path) -> None:
                 if info.state == CommitState.FINISHED
             }
             server.kill()
-        assert 3 <= done < len(FILES), "the kill should land in the middle of the job"
+        kept = recorded(tmp_path / "home", job_id)
+        assert 3 <= done <= len(kept) < len(FILES), "the kill should land in the middle of the job"
         assert len(finished) == 3 + 2 + 1  # notes x3, in x2, copy's first output
 
         with restart(server, "--grpc-port", "-1") as again, remote(again, client_home) as c:
@@ -103,6 +106,19 @@ def test_kill_9_mid_job_then_restart(tmp_path: Path) -> None:
             ran = [line for line in ran if line.startswith("ran ")]
             assert len(ran) == len(FILES) - 1, "each new datum's result is recorded once"
             assert c.fsck().ok
+        after = recorded(tmp_path / "home", job_id)
+        assert {d: after[d] for d in kept} == kept, "a datum recorded before the crash ran again"
+
+
+def recorded(home: Path, job_id: str) -> dict[str, tuple[object, ...]]:
+    """The job's datums recorded SUCCESS, with when and where they ran and their output."""
+    with contextlib.closing(sqlite3.connect(home / "loxo.db")) as db:
+        rows = db.execute(
+            "SELECT datum_id, started, finished, worker, output_root FROM datums "
+            "WHERE job_id = ? AND state = 'SUCCESS'",
+            (job_id,),
+        ).fetchall()
+    return {row[0]: row[1:] for row in rows}
 
 
 def wait_for_datums(c: loxo.Client, job_id: str, at_least: int) -> int:

@@ -24,6 +24,7 @@ from loxo.errors import InvalidArgumentError, PreconditionError
 
 from . import sandbox_worker
 from . import worker as worker_module
+from .lifeline import this_process
 from .runtime import Resume
 from .sandbox_worker import SandboxedProcess
 from .task import DatumResult, DatumState, DatumTask, LogLine, TaskSet
@@ -183,7 +184,7 @@ def start_worker(ctx: Any, *, sandboxed: bool = False) -> WorkerHandle:
     slot = WorkerSlot(ctx)
     proc = ctx.Process(
         target=worker_module.main,
-        args=(child_conn, ctrl_r, slot, setup),
+        args=(child_conn, ctrl_r, slot, replace(setup, owner=this_process())),
         name="loxo-worker",
         daemon=True,
     )

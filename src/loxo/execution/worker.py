@@ -27,7 +27,10 @@ imported once per worker. Two pipes and a slot of shared memory link it to the p
   order: a set's results, then its ``done``, then the next set's results. If the worker
   dies first, those datums simply run again (results are keyed by datum).
 - ``ctrl`` (parent -> worker): ``("restart", seq, datum_id)`` and ``("cancel", seq)``,
-  read by a control thread that kills the running command's process group at once.
+  read by a control thread that kills the running command's process group at once. When
+  the pipe ends because the parent died, the control thread kills the command and the
+  worker exits at once (:mod:`~loxo.execution.lifeline`, which also has the kernel kill
+  the worker with its parent).
 
 A Python call cannot be interrupted from inside: for its timeout, restart or cancel the
 parent kills the whole worker and starts another. The worker ignores SIGINT (the parent
@@ -53,6 +56,7 @@ from loxo.errors import LoxoError
 
 from .capture import FdCapture
 from .control import DatumControl
+from .lifeline import Owner, die_with_parent, owner_dying
 from .output_pack import PackGroup
 from .runtime import Resume, run_datum, set_worker_name, store_for
 from .sandbox import visible_cwd
@@ -72,6 +76,7 @@ class WorkerSetup:
     cwd: str
     name: str = ""  # how results name this worker (default: host and pid)
     bound: str | None = None  # the worker runs in its own sandbox: its ``/pfs`` (see Workspace)
+    owner: Owner | None = None  # the process the worker dies with (a sandbox has bwrap's)
 
 
 class _Outbox:
@@ -241,6 +246,8 @@ class _State:
 def main(conn: Connection, ctrl: Connection, slot: WorkerSlot, setup: WorkerSetup) -> bool:
     """The worker process's entry point; False if it ends because its bound workspace
     became unusable (its parent replaces it), else True."""
+    if setup.owner is not None:
+        die_with_parent(setup.owner)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _no_inheritable_fds()  # commands are started with posix_spawn, which closes no others
@@ -255,7 +262,7 @@ def main(conn: Connection, ctrl: Connection, slot: WorkerSlot, setup: WorkerSetu
         set_worker_name(setup.name)
     capture = FdCapture()
     state = _State()
-    threading.Thread(target=_control_loop, args=(ctrl, state), daemon=True).start()
+    threading.Thread(target=_control_loop, args=(ctrl, state, setup.owner), daemon=True).start()
     outbox = _Outbox(conn)
     workspace = Workspace(bound=setup.bound)
     outbox.send(("ready",))
@@ -329,14 +336,17 @@ def _run_set(
             return
 
 
-def _control_loop(ctrl: Connection, state: _State) -> None:
+def _control_loop(ctrl: Connection, state: _State, owner: Owner | None) -> None:
     while True:
         try:
             msg = ctrl.recv()
         except (EOFError, OSError):
             # the parent is gone (or closing): stop the running command now; the main
-            # thread then fails to report and exits
+            # thread then fails to report and exits -- at once if the parent died (a
+            # Python call in progress would not end)
             state.cancel(state.seq)
+            if owner is not None and owner_dying(owner):
+                os._exit(1)
             return
         if msg[0] == "restart":
             state.restart(msg[1], msg[2])

@@ -11,7 +11,9 @@ Invariants:
   reader through a branch sees only finished commits; a crash never exposes half a commit;
 - paths are absolute, normalised (:mod:`.paths`), and never both a file and a directory;
 - refs follow the ancestry grammar of :mod:`.refs` (``repo@branch^2``, ``repo@branch.3``,
-  ``repo@ID:/path``); globs follow :mod:`.glob`.
+  ``repo@ID:/path``); globs follow :mod:`.glob`;
+- a writer in progress holds a heartbeating lease (:mod:`.leases`); garbage collection never
+  removes what a live lease's holder may still reference.
 
 :class:`loxo.pfs.api.PFS` is the façade; operation modules are mixins over ``core.Core``.
 """

@@ -8,14 +8,20 @@ a half commit visible.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from loxo.errors import StorageError, TransientError
+from loxo.errors import InvalidArgumentError, StorageError, TransientError
+
+T = TypeVar("T")
+BUSY_TIMEOUT_ENV = "LOXO_DB_BUSY_TIMEOUT"
+BUSY_TIMEOUT = 60.0  # seconds a statement waits for another connection's write lock
 
 SCHEMA_VERSION = 1
 
@@ -55,8 +61,11 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_by_key ON chunks (key);
 CREATE TABLE IF NOT EXISTS leases (
     id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL,
-    started REAL NOT NULL, heartbeat REAL NOT NULL);
+    started REAL NOT NULL, heartbeat REAL NOT NULL, ttl REAL NOT NULL DEFAULT 3600);
 """
+
+# columns added since a table was first created: (table, column, definition)
+COLUMNS = [("leases", "ttl", "REAL NOT NULL DEFAULT 3600")]
 
 
 class Database:
@@ -66,7 +75,7 @@ class Database:
         self.path = str(path)
         try:
             self._conn = sqlite3.connect(
-                self.path, timeout=60, isolation_level=None, check_same_thread=False
+                self.path, timeout=busy_timeout(), isolation_level=None, check_same_thread=False
             )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -74,6 +83,7 @@ class Database:
             self._lock = threading.RLock()
             self._depth = 0
             self._conn.executescript(SCHEMA)
+            add_columns(self, COLUMNS)
             with self.tx():
                 self.execute(
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
@@ -133,6 +143,62 @@ class Database:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def add_columns(db: Database, columns: Sequence[tuple[str, str, str]]) -> None:
+    """Add the ``(table, column, definition)`` columns a database made by an older loxo
+    lacks."""
+    for table, column, definition in columns:
+        have = {row[1] for row in db.all(f"PRAGMA table_info({table})")}
+        if column not in have:
+            with db.tx():
+                if column not in {row[1] for row in db.all(f"PRAGMA table_info({table})")}:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
+def busy_timeout() -> float:
+    """``$LOXO_DB_BUSY_TIMEOUT`` seconds, or :data:`BUSY_TIMEOUT`."""
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return BUSY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise InvalidArgumentError(
+            f"{BUSY_TIMEOUT_ENV}={raw!r} must be a number of seconds, 0 or more"
+        )
+    return value
+
+
+RETRY_FOR = 600.0  # seconds a transient error is retried before it is reported
+RETRY_FIRST, RETRY_MAX = 0.05, 5.0  # the first and the longest wait between attempts
+
+
+def retrying(
+    fn: Callable[[], T],
+    *,
+    retry_for: float = RETRY_FOR,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], object] = time.sleep,
+    before_retry: Callable[[], object] = lambda: None,
+) -> T:
+    """``fn()``, called again after each :class:`~loxo.errors.TransientError` (a busy
+    database) with exponential backoff, until it returns or ``retry_for`` seconds have
+    passed (then the last error is raised); ``before_retry`` runs before each new attempt.
+    ``fn`` must be safe to repeat: a whole transaction, not a statement inside one."""
+    deadline = clock() + retry_for
+    wait = RETRY_FIRST
+    while True:
+        try:
+            return fn()
+        except TransientError:
+            if clock() + wait > deadline:
+                raise
+            sleep(wait)
+            wait = min(wait * 2, RETRY_MAX)
+            before_retry()
 
 
 _BUSY, _LOCKED, _FULL = 5, 6, 13  # SQLite primary result codes

@@ -4,14 +4,15 @@ Bytes go to the object store as they are read (chunked, deduplicated, packed); t
 operations stay in memory until :meth:`ModifyFile.close`, which applies them in one step:
 into the branch's open commit (staged, in one DB transaction), or as a new commit made
 atomically. Until then nothing is visible, so a killed ``put file -r`` leaves the branch as
-it was. The session holds a writer *lease* so garbage collection spares what it uploads.
+it was. The session holds a writer *lease* (:mod:`.leases`, heartbeating while the session is
+open) so garbage collection spares what it uploads; it confirms the lease just before it
+commits, so a session that lost it (paused past its TTL) commits nothing.
 """
 
 from __future__ import annotations
 
 import os
 import tarfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from loxo.errors import FileNotFound, InvalidArgumentError, LoxoError, StorageError
 from loxo.storage.blobs import BlobWriter, PendingFile
 
-from .chunkindex import heartbeat, lease
+from .leases import lease
 from .model import CommitInfo
 from .paths import normalize_path
 from .staging import APPEND, DELETE, PUT, Op
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from .api import PFS
 
 Progress = Callable[[int], None]
-HEARTBEAT_EVERY = 60.0  # seconds; see chunkindex.LEASE_TTL
 READ_THREADS = 2
 READ_BATCH = 64  # files per read-ahead task
 READ_AHEAD = 8  # batches read ahead of the hashing thread
@@ -60,7 +60,6 @@ class ModifyFile:
         pfs._repo_id(repo, project)  # fail early on an unknown repo
         self._stack = ExitStack()
         self._lease = self._stack.enter_context(lease(pfs.db))
-        self._beat = time.monotonic()
         self._writer = BlobWriter(pfs.store, pfs.index, on_bytes=progress)
         self._ops: list[tuple[str, str, PendingFile | None, Op | None]] = []
         self.commit: CommitInfo | None = None
@@ -69,9 +68,6 @@ class ModifyFile:
 
     def put_file(self, path: str, data: bytes | BinaryIO, *, append: bool = False) -> None:
         path = normalize_path(path, allow_root=False)
-        if time.monotonic() - self._beat > HEARTBEAT_EVERY:
-            heartbeat(self._pfs.db, self._lease)
-            self._beat = time.monotonic()
         if isinstance(data, bytes | bytearray):
             pending = self._writer.add_bytes(bytes(data))
         else:
@@ -215,6 +211,7 @@ class ModifyFile:
                     ops.append(Op(kind, path, tuple(c.refs), c.size, c.hash))
                 else:
                     ops.append(Op(kind, path))
+            self._lease.confirm()
             self.commit = self._pfs.commit_ops(
                 self.repo, self.branch, ops, project=self.project, description=self.description
             )

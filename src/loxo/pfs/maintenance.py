@@ -22,8 +22,8 @@ from loxo.storage.blobs import PACK_PREFIX, BlobReader, DataRef
 from loxo.storage.fileset import FILESET_PREFIX, FileEntry, NodeRef
 from loxo.storage.objectstore import ObjectInfo
 
-from .chunkindex import oldest_live_lease
 from .core import Core, decode_root
+from .leases import oldest_live_lease
 from .model import FsckProblem, FsckReport, GCReport
 from .staging import Op
 

@@ -5,6 +5,7 @@ short ends KILLED (stopped) or FAILURE (timed out); a job with a FAILED datum en
 naming it. Otherwise the output commit is assembled incrementally (:mod:`~loxo.pps.assemble`):
 the base job's output, minus the outputs of datums removed or run again, plus the outputs of
 the datums that ran now; a collision fails the job. Then egress, if asked for, and SUCCESS.
+Each of these writes checks the driver's claim first (:func:`~loxo.pps.claim.check_claim`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from loxo.execution.output import output_entries, parse_root
 from loxo.storage.fileset import NodeRef
 
 from .assemble import OutputCollision, OutputRoot, assemble
+from .claim import Claim, ClaimOps, check_claim
 from .egress import egress
 from .model import JobState
 from .planning import PlanningOps
@@ -36,11 +38,16 @@ def _root(blob: bytes | None) -> OutputRoot | None:
     return None if blob is None else parse_root(msgpack.unpackb(blob))
 
 
-class FinishOps(PlanningOps):
+class FinishOps(ClaimOps, PlanningOps):
+    def _end_claimed(self, claim: Claim, state: JobState, reason: str, root: Any) -> None:
+        """End the claimed job (and its output commit), unless it was taken over."""
+        with self.db.tx():
+            check_claim(self.db, claim)
+            self._end_job(claim.pid, claim.job_id, state, reason, root)
+
     def _finish(
         self,
-        pid: int,
-        job_id: str,
+        claim: Claim,
         spec: PipelineSpec,
         stopped: str,
         base_job: str | None,
@@ -50,11 +57,13 @@ class FinishOps(PlanningOps):
         """End the job (see the module docstring). ``outputs``: the output roots of every
         datum of the job that succeeded, by datum ID, if the caller holds them all (else
         they are read from the rows)."""
+        pid, job_id = claim.pid, claim.job_id
         with self.db.tx():
+            check_claim(self.db, claim)
             self._update_counters(pid, job_id)
         if stopped:
             state = JobState.KILLED if "stopped" in stopped else JobState.FAILURE
-            self._end_job(pid, job_id, state, stopped, None)
+            self._end_claimed(claim, state, stopped, None)
             return
         failed = self.db.all(
             "SELECT datum_id, error FROM datums WHERE pipeline_id = ? AND job_id = ? "
@@ -63,7 +72,7 @@ class FinishOps(PlanningOps):
         )
         if failed:
             reason = f"{len(failed)} datum(s) failed; datum {failed[0][0]}: {failed[0][1]}"
-            self._end_job(pid, job_id, JobState.FAILURE, reason, None)
+            self._end_claimed(claim, JobState.FAILURE, reason, None)
             return
         project, name = self._pipeline_name(pid)
         repo_id = self._repo_id(name, project)
@@ -88,11 +97,12 @@ class FinishOps(PlanningOps):
         try:
             root = assemble(self.nodes, base_root, removed, added, self._owner(pid, job_id))
         except OutputCollision as err:
-            self._end_job(pid, job_id, JobState.FAILURE, str(err), None)
+            self._end_claimed(claim, JobState.FAILURE, str(err), None)
             return
         self.store.sync()
         if spec.egress:
             with self.db.tx():
+                check_claim(self.db, claim)
                 self.db.execute(
                     "UPDATE jobs SET state = 'EGRESSING' WHERE pipeline_id = ? AND id = ?",
                     (pid, job_id),
@@ -100,9 +110,9 @@ class FinishOps(PlanningOps):
             try:
                 egress(self, root, str(spec.egress["url"]))
             except LoxoError as err:
-                self._end_job(pid, job_id, JobState.FAILURE, f"egress failed: {err}", root)
+                self._end_claimed(claim, JobState.FAILURE, f"egress failed: {err}", root)
                 return
-        self._end_job(pid, job_id, JobState.SUCCESS, "", root)
+        self._end_claimed(claim, JobState.SUCCESS, "", root)
 
     def _outputs_of(self, pid: int, job_id: str, datum_ids: list[str]) -> list[OutputRoot]:
         """The outputs of these datums of ``job_id`` (those that have one)."""

@@ -12,6 +12,13 @@ in the database and runs again when the job resumes (tasks are idempotent), so c
 recovery stays exact. :meth:`ResultRecorder.close` writes the rest (at once: it does not
 wait out a batch's delay) and must run before the job is finished.
 
+Each batch's transaction first calls ``fence`` (the driver's :func:`~loxo.pps.claim.
+check_claim`): a driver whose job was taken over writes nothing. A batch that meets a busy
+database (:class:`~loxo.errors.TransientError`) stays queued and is written again after a
+backoff (:func:`~loxo.pfs.db.retrying`), for up to ``retry_for`` seconds; any other error
+stops the recorder and is raised by the next :meth:`~ResultRecorder.add` or by
+:meth:`~ResultRecorder.close`.
+
 The rows a batch updates may still be being written when the first results arrive (the
 driver records a job's plan while its first datums already run): ``rows_ready`` is called
 before the first write and returns once they exist (or raises why they never will).
@@ -28,9 +35,10 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from loxo.errors import TransientError
 from loxo.execution.output import parse_root
 from loxo.execution.task import DatumResult, DatumState
-from loxo.pfs.db import Database
+from loxo.pfs.db import RETRY_FOR, Database, retrying
 
 from .assemble import OutputRoot
 
@@ -61,8 +69,11 @@ class ResultRecorder:
         pid: int,
         encode_root: Callable[[Any], bytes | None],
         rows_ready: Callable[[], object] = lambda: None,
+        fence: Callable[[], object] = lambda: None,
+        retry_for: float = RETRY_FOR,
     ) -> None:
         self._db, self._pid, self._encode = db, pid, encode_root
+        self._fence, self._retry_for = fence, retry_for
         self._rows_ready: Callable[[], object] | None = rows_ready
         self.outputs: dict[str, OutputRoot] | None = {}  # datum ID -> its output
         self._cv = threading.Condition()
@@ -82,14 +93,19 @@ class ResultRecorder:
                 self._cv.notify()
 
     def flush(self) -> None:
-        """Write everything queued so far, now."""
+        """Write everything queued so far, now (what meets a busy database stays queued)."""
         with self._cv:
             batch, self._pending = self._pending, []
         if batch:
-            if self._rows_ready is not None:
-                self._rows_ready()
-                self._rows_ready = None
-            self._write(batch)
+            try:
+                if self._rows_ready is not None:
+                    self._rows_ready()
+                    self._rows_ready = None
+                self._write(batch)
+            except TransientError:
+                with self._cv:
+                    self._pending[:0] = batch
+                raise
 
     def close(self) -> None:
         """Write the rest and stop; raises if a batch could not be written."""
@@ -97,7 +113,8 @@ class ResultRecorder:
             self._closed = True
             self._cv.notify()
         self._thread.join()
-        self.flush()
+        if self._error is None:
+            retrying(self.flush, retry_for=self._retry_for)
         if self._error is not None:
             raise self._error
 
@@ -112,7 +129,7 @@ class ResultRecorder:
                 if self._closed:
                     return
             try:
-                self.flush()
+                retrying(self.flush, retry_for=self._retry_for)
             except BaseException as e:  # reported to the driver by add() or close()
                 self._error = e
                 return
@@ -141,6 +158,7 @@ class ResultRecorder:
             c[5] += r.upload_seconds
         self._keep_outputs(batch)
         with self._db.tx():
+            self._fence()
             self._db.executemany(_UPDATE, rows)
             if logs:
                 self._db.executemany(_LOGS, logs)

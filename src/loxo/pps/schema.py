@@ -4,7 +4,9 @@
   it is stopped; ``pipeline_versions`` keeps every version's spec; ``pipeline_inputs``
   lists the (repo, branch) pairs each pipeline watches.
 - ``jobs``: one per (pipeline, commit set); ``inputs`` records the exact input commits;
-  ``driver`` is the lease of the process running it (a dead lease means "resume me").
+  ``driver`` is the lease of the process running it (a dead lease means "resume me"), and
+  ``fence`` its fencing token: raised by every claim, checked by every write of the job's
+  results, so that a driver whose job was taken over can never write (:mod:`.claim`).
 - ``datums``: one row per datum per job (skipped ones too, carrying their output root
   forward), so the next job's diff and output assembly read only the DB.
 - ``logs``: every line of user-code output, with job, datum, worker and time.
@@ -12,7 +14,7 @@
 
 from __future__ import annotations
 
-from loxo.pfs.db import Database
+from loxo.pfs.db import Database, add_columns
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pipelines (
@@ -37,7 +39,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     download_bytes INTEGER NOT NULL DEFAULT 0, upload_bytes INTEGER NOT NULL DEFAULT 0,
     download_seconds REAL NOT NULL DEFAULT 0, process_seconds REAL NOT NULL DEFAULT 0,
     upload_seconds REAL NOT NULL DEFAULT 0, driver TEXT, stop_requested INTEGER DEFAULT 0,
-    PRIMARY KEY (pipeline_id, id));
+    fence INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (pipeline_id, id));
 CREATE INDEX IF NOT EXISTS jobs_by_id ON jobs (id);
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state);
 CREATE TABLE IF NOT EXISTS datums (
@@ -61,5 +63,10 @@ CREATE INDEX IF NOT EXISTS datums_restart ON datums (pipeline_id, job_id)
 """
 
 
+# columns added since the tables were first made: (table, column, definition)
+COLUMNS = [("jobs", "fence", "INTEGER NOT NULL DEFAULT 0")]
+
+
 def install(db: Database) -> None:
     db._conn.executescript(SCHEMA)
+    add_columns(db, COLUMNS)
