@@ -73,8 +73,9 @@ def create_app(
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
     app.add_exception_handler(Exception, internal_error_handler)
-    for module in (routes_pfs, routes_files, routes_pps, routes_live):
-        app.include_router(module.router)
+    routers = [m.router for m in (routes_pfs, routes_files, routes_pps, routes_live)]
+    for router in routers:
+        app.include_router(router)
 
     @app.middleware("http")
     async def wake_scheduler(
@@ -86,7 +87,7 @@ def create_app(
         return response
 
     app.middleware("http")(app.state.metrics.middleware)
-    app.add_middleware(BodyLimit, streamed=streamed_routes(app.routes))
+    app.add_middleware(BodyLimit, streamed=streamed_routes(routers))
     if token:
         app.middleware("http")(_require_token(token))
     if console_dir is not None and console_dir.is_dir():

@@ -9,11 +9,12 @@ is read), else as soon as the bytes received pass the limit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
-from starlette.routing import BaseRoute, Match
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import BodyTooLarge, error_response
@@ -22,8 +23,10 @@ from .streams import RAW_BODY
 MAX_JSON_BODY = 16 << 20
 
 
-def streamed_routes(routes: list[BaseRoute]) -> Callable[[Scope], bool]:
-    """Whether a request goes to a route whose body streams (``openapi_extra=RAW_BODY``)."""
+def streamed_routes(routers: Iterable[APIRouter]) -> Callable[[Scope], bool]:
+    """Whether a request goes to a route of ``routers`` whose body streams (declared with
+    ``openapi_extra=RAW_BODY``)."""
+    routes = (route for router in routers for route in router.routes)
     streamed = [r for r in routes if isinstance(r, APIRoute) and r.openapi_extra is RAW_BODY]
     return lambda scope: any(r.matches(scope)[0] is Match.FULL for r in streamed)
 
