@@ -22,6 +22,7 @@ from loxo.errors import LoxoError, NotFoundError
 from loxo.pfs.api import PFS
 from loxo.pfs.core import new_commit_id
 from loxo.pfs.model import CommitID, Origin
+from loxo.pfs.paths import validate_name
 from loxo.storage.fileset import FileEntry, NodeRef
 
 from .model import InputCommit, JobInfo, JobState
@@ -218,6 +219,7 @@ class JobOps(PFS):
         if row is None:
             from .pipelines import PipelineNotFound
 
+            validate_name("pipeline", name)  # a name that cannot exist: say why
             raise PipelineNotFound(name)
         return int(row[0])
 
