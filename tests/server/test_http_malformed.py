@@ -19,6 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import loxo
+from loxo.errors import InvalidName
 from tests.serverproc import ServerProc, running_server
 
 DEEP = 2000
@@ -225,3 +227,20 @@ def test_errors_decode_as_loxo_errors_in_the_client(server: ServerProc, tmp_path
             t.get("/api/v1/nope")
     finally:
         t.close()
+
+
+def test_the_remote_client_refuses_what_the_embedded_one_does(
+    server: ServerProc, http: httpx.Client, tmp_path: Any
+) -> None:
+    """A ref as a repo name is invalid, not missing; a name never reaches another route
+    (``x/branches/master`` would delete a branch)."""
+    http.post("/api/v1/commit/start", json={"repo": "r"}).raise_for_status()
+    http.post("/api/v1/commit/finish", json={"ref": "r@master"}).raise_for_status()
+    with loxo.Client(tmp_path, address=server.http_url) as client:
+        with pytest.raises(InvalidName, match=r"pass the repo \('r'\) and the branch"):
+            client.start_commit("r@master")
+        with pytest.raises(InvalidName, match="starts with '-'"):
+            client.create_repo("-x")
+        with pytest.raises(InvalidName, match="'/'"):
+            client.delete_repo("r/branches/master")
+        assert [b.name for b in client.list_branch("r")] == ["master"]
