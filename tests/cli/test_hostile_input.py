@@ -131,3 +131,7 @@ def test_names_that_read_as_options_are_refused(loxo: Loxo, args: list[str]) -> 
     err = loxo.fails(*args, input="x", code=4)
     assert "starts with '-'" in err and "option" in err
     assert [r["name"] for r in loxo.json("list", "repo")] == ["data"]
+
+
+def test_a_count_beyond_sqlite_is_just_large(loxo: Loxo) -> None:
+    assert loxo("list", "job", "-n", "9" * 30, "-o", "json").out.strip() == "[]"

@@ -206,6 +206,22 @@ def test_drawn_requests_to_every_route_are_never_5xx(
     check(send(http, method, url, body, content_type, data.draw(queries)), "drawn")
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/v1/jobs?number=99999999999999999999999",
+        "/api/v1/logs?since_id=99999999999999999999999",
+        "/api/v1/logs?tail=99999999999999999999999",
+        "/api/v1/commits?repo=r&number=99999999999999999999999",
+        "/api/v1/jobs?number=abc",
+    ],
+)
+def test_numbers_beyond_sqlite_in_queries(http: httpx.Client, query: str) -> None:
+    r = http.get(query)
+    check(r, "a huge number")
+    assert r.status_code in (200, 400), r.text
+
+
 def test_hostile_path_values(http: httpx.Client, routes: list[Route]) -> None:
     for method, path in routes:
         if "{" not in path or method != "GET":

@@ -18,6 +18,7 @@ from typing import Any
 from loxo.errors import StorageError, TransientError
 
 SCHEMA_VERSION = 1
+SQL_INT_MAX = 2**63 - 1  # SQLite's largest INTEGER: a Python int above it cannot be bound
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
