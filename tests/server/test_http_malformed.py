@@ -187,8 +187,8 @@ bodies = st.one_of(
     st.binary(max_size=64),
 )
 queries = st.dictionaries(
-    st.sampled_from(("ref", "path", "pattern", "number", "timeout", "follow", "append", "new")),
-    st.text(max_size=12),
+    st.sampled_from(("ref", "path", "pattern", "number", "tail", "since_id", "follow", "new")),
+    st.text(max_size=12) | st.sampled_from(("9" * 30, "-1", "1e400", "nan", "r@master")),
     max_size=3,
 )
 
@@ -220,6 +220,32 @@ def test_numbers_beyond_sqlite_in_queries(http: httpx.Client, query: str) -> Non
     r = http.get(query)
     check(r, "a huge number")
     assert r.status_code in (200, 400), r.text
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("file:///etc/passwd", "only http:// and https://"),  # never the server's own files
+        ("http://[::1", "Invalid IPv6 URL"),
+        ("http://h:abc/x", "nonnumeric port"),
+        ("gopher://x", "only http:// and https://"),
+    ],
+)
+def test_an_upload_url_the_server_must_not_or_cannot_fetch(
+    http: httpx.Client, url: str, why: str
+) -> None:
+    upload = http.post("/api/v1/uploads", json={"ref": "r@master"}).json()["id"]
+    r = http.post(f"/api/v1/uploads/{upload}/url", json={"path": "/x", "url": url})
+    check(r, url)
+    assert r.status_code == 400 and why in r.json()["error"]["message"], r.text
+    http.delete(f"/api/v1/uploads/{upload}")
+
+
+@pytest.mark.parametrize("timeout", ["NaN", "-1", "-Infinity"])
+def test_a_wait_timeout_must_be_a_number_of_seconds(http: httpx.Client, timeout: str) -> None:
+    body = f'{{"ref": "r@master", "timeout": {timeout}}}'.encode()
+    r = send(http, "POST", "/api/v1/commit/wait", body, "application/json")
+    assert r.status_code == 400 and "body.timeout" in r.json()["error"]["message"], r.text
 
 
 def test_hostile_path_values(http: httpx.Client, routes: list[Route]) -> None:

@@ -9,6 +9,7 @@ it was. The session holds a writer *lease* so garbage collection spares what it 
 
 from __future__ import annotations
 
+import http.client
 import os
 import tarfile
 import time
@@ -170,7 +171,7 @@ class ModifyFile:
                         return self.put_tar(path, resp)
                     self.put_file(path, resp, append=append)
                     return 1
-            except (urllib.error.URLError, OSError) as err:
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
                 raise InvalidArgumentError(f"cannot fetch {url!r}: {err}") from err
         raise InvalidArgumentError(
             f"unsupported URL {url!r}: use file://, http:// or https:// (s3:// needs an S3 store)"
