@@ -135,3 +135,26 @@ def test_names_that_read_as_options_are_refused(loxo: Loxo, args: list[str]) -> 
 
 def test_a_count_beyond_sqlite_is_just_large(loxo: Loxo) -> None:
     assert loxo("list", "job", "-n", "9" * 30, "-o", "json").out.strip() == "[]"
+
+
+def test_a_config_file_that_is_not_utf8_names_the_file(loxo: Loxo) -> None:
+    loxo.home.mkdir(parents=True)
+    (loxo.home / "config.yaml").write_bytes(b"address: \xff\xfe\n")
+    err = loxo.fails("list", "repo", code=4)
+    assert "config.yaml" in err and "utf-8" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "why"),
+    [
+        (["put", "file", "data@master:/x", "-f", "http://[::1"], 4, "invalid URL 'http://[::1'"),
+        (["put", "file", "data@master:/x", "-f", "http://h:abc/x"], 4, "nonnumeric port"),
+        (["put", "file", "--untar", "data@master:/", "-f", "file:///nonexistent.tar"], 2,
+         "'/nonexistent.tar' not found"),
+        (["create", "pipeline", "-f", "."], 4, "is a directory"),
+    ],
+)  # fmt: skip
+def test_bad_sources(loxo: Loxo, args: list[str], code: int, why: str) -> None:
+    loxo("create", "repo", "data")
+    err = loxo.fails(*args, code=code)
+    assert why in err

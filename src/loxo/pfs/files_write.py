@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from loxo.errors import FileNotFound, InvalidArgumentError, LoxoError, StorageError
+from loxo.errors import FileNotFound, InvalidArgumentError, StorageError
 from loxo.storage.blobs import BlobWriter, PendingFile
 
 from .chunkindex import heartbeat, lease
@@ -284,5 +284,7 @@ def _batched(items: Iterator[tuple[str, str]], n: int) -> Iterator[list[tuple[st
 def _open_local(path: Path) -> BinaryIO:
     try:
         return open(path, "rb")
+    except FileNotFoundError as err:
+        raise FileNotFound("the local file system", str(path)) from err
     except OSError as err:
-        raise LoxoError(f"cannot read {str(path)!r}: {err.strerror}") from err
+        raise StorageError(f"cannot read {str(path)!r}: {err.strerror}") from err

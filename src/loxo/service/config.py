@@ -47,7 +47,7 @@ def read_config(home: Path) -> dict[str, Any]:
     path = config_path(home)
     try:
         config = yaml.safe_load(path.read_text()) if path.exists() else {}
-    except (OSError, yaml.YAMLError) as err:
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as err:
         raise InvalidArgumentError(f"cannot read the loxo config {path}: {err}") from err
     if config is None:
         return {}
