@@ -102,7 +102,8 @@ def _is_strings(value: object) -> bool:
 def _no_nul(path: str, value: str) -> str:
     """``value``, unless it holds a NUL, which no argument, variable or path can carry."""
     if "\0" in value:
-        raise InvalidSpec(path, value, "holds a NUL character (\\0), which no command can take")
+        why = "holds a NUL character (\\0): no command, argument or variable can take one"
+        raise InvalidSpec(path, value, why)
     return value
 
 
