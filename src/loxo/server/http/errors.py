@@ -87,7 +87,8 @@ async def loxo_error_handler(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _short(text: object, limit: int = 80) -> str:
-    shown = str(text)
+    """``text`` on one line, cut at ``limit`` characters."""
+    shown = " ".join(str(text).split())
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
