@@ -148,10 +148,10 @@ def test_path_helpers_examples() -> None:
         join("/a", "../b")
 
 
-NAME_MODEL = re.compile(r"[A-Za-z0-9_-]{1,63}")
+NAME_MODEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,62}")
 
 
-@pytest.mark.parametrize("name", ["a", "images", "my-repo_2", "A" * 63, "-", "_x"])
+@pytest.mark.parametrize("name", ["a", "images", "my-repo_2", "A" * 63, "a-", "_x", "9-"])
 def test_valid_names(name: str) -> None:
     assert validate_name("repo", name) == name
 
@@ -165,7 +165,10 @@ def test_valid_names(name: str) -> None:
         ("a b", "' '"),
         ("a/b", "'/'"),
         ("é", "'é'"),
-        ("a@b", "'@'"),
+        ("a@b", "it is a ref (REPO@BRANCH), not a branch name; pass the repo ('a')"),
+        ("-", "starts with '-', so a command line would take it for an option"),
+        ("-x", "starts with '-'"),
+        ("--foo", "starts with '-'"),
     ],
 )
 def test_invalid_names(name: str, fragment: str) -> None:
@@ -178,7 +181,7 @@ def test_invalid_names(name: str, fragment: str) -> None:
     assert info.value.name == name
 
 
-@given(st.text(alphabet="ab1-_.é/ Z", max_size=70))
+@given(st.text(alphabet="ab1-_.é/ Z@", max_size=70))
 def test_validate_name_model(name: str) -> None:
     if NAME_MODEL.fullmatch(name):
         assert validate_name("repo", name) == name

@@ -121,7 +121,7 @@ def test_format_examples() -> None:
     assert format_ref(CommitRef("images", "p", "m", index=2, path="/a")) == "p/images@m.2:/a"
 
 
-names = st.text(alphabet="abcXYZ019-_", min_size=1, max_size=63)
+names = st.from_regex(r"[abcXYZ019_][abcXYZ019_-]{0,62}", fullmatch=True)
 path_parts = st.lists(st.text(alphabet="ab-. ", min_size=1, max_size=3), max_size=3)
 
 

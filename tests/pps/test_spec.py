@@ -583,13 +583,16 @@ def unique_names(doc: Any, seen: set[str] | None = None) -> bool:
     return True
 
 
+NO_NUL = st.characters(exclude_characters="\0")  # a NUL in a spec's string is refused
+
+
 @st.composite
 def spec_docs(draw: st.DrawFn) -> dict[str, Any]:
     env_names = st.from_regex(r"[A-Z_]{1,5}", fullmatch=True)
     cmd = st.builds(
         lambda c, e: {"cmd": c, "env": e},
-        st.lists(st.text(max_size=5), min_size=1),
-        st.dictionaries(env_names, st.text(max_size=3)),
+        st.lists(st.text(NO_NUL, max_size=5), min_size=1),
+        st.dictionaries(env_names, st.text(NO_NUL, max_size=3)),
     )
     doc = {
         "pipeline": {"name": draw(names)},
@@ -597,14 +600,14 @@ def spec_docs(draw: st.DrawFn) -> dict[str, Any]:
         "input": draw(input_docs().filter(unique_names)),
     }
     optional = {
-        "description": st.text(max_size=10),
+        "description": st.text(NO_NUL, max_size=10),
         "parallelism_spec": st.builds(lambda n: {"constant": n}, st.integers(0, 8)),
         "datum_tries": st.integers(1, 9),
         "datum_timeout": st.integers(1, 10**6).map(lambda ms: format_duration(ms / 1000)),
         "job_timeout": st.sampled_from(["1h", "90m", "2h30m15s"]),
         "output_branch": names,
         "reprocess_spec": st.sampled_from(["until_success", "every_job"]),
-        "salt": st.text(max_size=8),
+        "salt": st.text(NO_NUL, max_size=8),
         "autoscaling": st.booleans(),
         "resource_requests": st.fixed_dictionaries(
             {},

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from loxo.client import Client
 
@@ -39,7 +40,8 @@ class Session:
         self.home = home
         self.store = store
         self.wait = wait
-        self.address, self.executor, self.ray_address = address, executor, ray_address
+        self.address, self.executor = _typed("address", address), _typed("executor", executor)
+        self.ray_address = _typed("ray_address", ray_address)
         self._client: Client | None = None
 
     @property
@@ -80,6 +82,16 @@ class Session:
         if self._client is not None:
             client, self._client = self._client, None
             client.close()
+
+
+def _typed(option: str, value: str | None) -> str | None:
+    """An option's value if typed on the command line; None if click read it from its
+    environment variable: the client then reads the variable itself, and names it in its
+    errors."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.get_parameter_source(option) is ParameterSource.ENVIRONMENT:
+        return None
+    return value
 
 
 def current_session() -> Session:

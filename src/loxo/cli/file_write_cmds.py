@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import click
 
 from loxo.client import Client
+from loxo.errors import InvalidArgumentError
 from loxo.pfs.files_write import ModifyFile
 
 from . import verbs
@@ -105,7 +106,10 @@ def _from_url(url: str, path: str | None, untar: bool, recursive: bool, append: 
 
 
 def _url_name(url: str) -> str:
-    return posixpath.basename(urlparse(url).path.rstrip("/"))
+    try:
+        return posixpath.basename(urlparse(url).path.rstrip("/"))
+    except ValueError as err:  # "Invalid IPv6 URL"
+        raise InvalidArgumentError(f"invalid URL {url!r}: {err}") from err
 
 
 def _from_local(

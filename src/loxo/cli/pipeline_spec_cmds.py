@@ -65,6 +65,8 @@ def read_specs(source: str) -> list[PipelineSpec]:
         raise FileNotFound("the local file system", source) from err
     except UnicodeDecodeError as err:
         raise InvalidArgumentError(f"spec file {source!r} is not UTF-8 text: {err}") from err
+    except IsADirectoryError as err:
+        raise InvalidArgumentError(f"{source!r} is a directory; give a spec file") from err
     except OSError as err:
         raise StorageError(f"cannot read {source!r}: {err.strerror or err}") from err
     return parse_specs(text, source)

@@ -9,9 +9,11 @@ from pathlib import Path
 import click
 
 from loxo.service import default_home
-from loxo.service.config import KEYS, check_key, read_config, write_config
+from loxo.service.config import KEYS, check_key, check_value, read_config, write_config
 
 from .context import Session, pass_session
+
+PORT = click.IntRange(0, 65535)
 
 
 def _home(session: Session) -> Path:
@@ -26,10 +28,13 @@ def _home(session: Session) -> Path:
     show_default=True,
     help="The interface to listen on; 0.0.0.0 (or ::) opens the server to the network.",
 )
-@click.option("--port", default=8080, show_default=True, help="HTTP port (0: any free port).")
+@click.option(
+    "--port", default=8080, type=PORT, show_default=True, help="HTTP port (0: any free port)."
+)
 @click.option(
     "--grpc-port",
     default=1650,
+    type=click.IntRange(-1, 65535),
     show_default=True,
     help="gRPC port of the Pachyderm SDK API (0: any free port, -1: none).",
 )
@@ -64,7 +69,9 @@ def serve(
 
 
 @click.command("console")
-@click.option("--port", default=4000, show_default=True, help="HTTP port (0: any free port).")
+@click.option(
+    "--port", default=4000, type=PORT, show_default=True, help="HTTP port (0: any free port)."
+)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
 @pass_session
 def console(session: Session, port: int, no_browser: bool) -> None:
@@ -111,7 +118,7 @@ config.help = (config.help or "") + "\n".join(f"  {k:<12} {v}" for k, v in KEYS.
 @pass_session
 def config_set(session: Session, key: str, value: str) -> None:
     """Set KEY to VALUE, e.g. `loxo config set address http://loxo.example:8080`."""
-    write_config(_home(session), {check_key(key): value})
+    write_config(_home(session), {check_key(key): check_value(key, value)})
 
 
 @config.command("get")

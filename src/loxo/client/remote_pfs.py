@@ -14,7 +14,7 @@ from loxo.pfs.model import BranchInfo, CommitInfo, DiffEntry, FileInfo, RepoInfo
 from loxo.storage.fileset import FileEntry
 
 from .remote_files import RemoteModifyFile, copy_tar, extract_tar, stream_file
-from .transport import CHUNK, Transport
+from .transport import CHUNK, Transport, ident, named, project_url, repo_url
 from .wire import decode, decode_list
 
 
@@ -37,24 +37,24 @@ class RemotePFS(Transport):
         repo_type: str = "user",
     ) -> RepoInfo:
         body = {"name": name, "description": description, "update": update, "type": repo_type}
-        return decode(RepoInfo, self.post(f"/api/v1/projects/{project}/repos", body))
+        return decode(RepoInfo, self.post(project_url(project) + "/repos", body))
 
     def inspect_repo(self, name: str, *, project: str = "default") -> RepoInfo:
-        return decode(RepoInfo, self.get(f"/api/v1/projects/{project}/repos/{name}"))
+        return decode(RepoInfo, self.get(repo_url(project, name)))
 
     def list_repo(
         self, *, project: str | None = "default", all_types: bool = False
     ) -> list[RepoInfo]:
-        url = "/api/v1/repos" if project is None else f"/api/v1/projects/{project}/repos"
+        url = "/api/v1/repos" if project is None else project_url(project) + "/repos"
         return decode_list(RepoInfo, self.get(url, all_types=all_types))
 
     def update_repo(self, name: str, description: str, *, project: str = "default") -> RepoInfo:
         body = {"description": description}
-        url = f"/api/v1/projects/{project}/repos/{name}"
+        url = repo_url(project, name)
         return decode(RepoInfo, self.request("PUT", url, json=body))
 
     def delete_repo(self, name: str, *, project: str = "default", force: bool = False) -> None:
-        url = f"/api/v1/projects/{project}/repos/{name}"
+        url = repo_url(project, name)
         self.request("DELETE", url, params={"force": force})
 
     def create_branch(
@@ -67,21 +67,21 @@ class RemotePFS(Transport):
         must_not_exist: bool = False,
     ) -> BranchInfo:
         body = {"name": branch, "head": head, "must_not_exist": must_not_exist}
-        url = f"/api/v1/projects/{project}/repos/{repo}/branches"
+        url = repo_url(project, repo) + "/branches"
         return decode(BranchInfo, self.post(url, body))
 
     def inspect_branch(
         self, repo: str, branch: str = "master", *, project: str = "default"
     ) -> BranchInfo:
-        url = f"/api/v1/projects/{project}/repos/{repo}/branches/{branch}"
+        url = repo_url(project, repo) + f"/branches/{named('branch', branch)}"
         return decode(BranchInfo, self.get(url))
 
     def list_branch(self, repo: str, *, project: str = "default") -> list[BranchInfo]:
-        url = f"/api/v1/projects/{project}/repos/{repo}/branches"
+        url = repo_url(project, repo) + "/branches"
         return decode_list(BranchInfo, self.get(url))
 
     def delete_branch(self, repo: str, branch: str, *, project: str = "default") -> None:
-        self.request("DELETE", f"/api/v1/projects/{project}/repos/{repo}/branches/{branch}")
+        self.request("DELETE", repo_url(project, repo) + f"/branches/{named('branch', branch)}")
 
     # --- commits ----------------------------------------------------------------------
 
@@ -130,10 +130,10 @@ class RemotePFS(Transport):
         return decode_list(CommitInfo, self.post("/api/v1/commit/delete", {"ref": ref}))
 
     def list_commit_set(self, commit_id: str) -> list[CommitInfo]:
-        return decode_list(CommitInfo, self.get(f"/api/v1/commitsets/{commit_id}"))
+        return decode_list(CommitInfo, self.get(f"/api/v1/commitsets/{ident(commit_id)}"))
 
     def wait_commit_set(self, commit_id: str, *, timeout: float | None = None) -> list[CommitInfo]:
-        url = f"/api/v1/commitsets/{commit_id}/wait"
+        url = f"/api/v1/commitsets/{ident(commit_id)}/wait"
         return decode_list(CommitInfo, self.post(url, {"timeout": timeout}, wait=True))
 
     # --- files ------------------------------------------------------------------------

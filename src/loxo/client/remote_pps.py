@@ -22,7 +22,7 @@ from loxo.pps.model import (
 )
 from loxo.pps.spec import PipelineSpec, spec_from_dict
 
-from .transport import Transport
+from .transport import Transport, ident, pipeline_url, project_url
 from .wire import decode, decode_list
 
 Progress = Callable[[JobProgress], None]
@@ -58,16 +58,16 @@ class RemotePPS(Transport):
         return list(self.post("/api/v1/pipelines/dry-run", self._spec_body(spec)))
 
     def inspect_pipeline(self, name: str, *, project: str = "default") -> PipelineInfo:
-        return decode(PipelineInfo, self.get(f"/api/v1/projects/{project}/pipelines/{name}"))
+        return decode(PipelineInfo, self.get(pipeline_url(project, name)))
 
     def list_pipeline_versions(
         self, name: str, *, project: str = "default"
     ) -> list[PipelineVersion]:
-        url = f"/api/v1/projects/{project}/pipelines/{name}/versions"
+        url = pipeline_url(project, name) + "/versions"
         return decode_list(PipelineVersion, self.get(url))
 
     def list_pipeline(self, *, project: str | None = "default") -> list[PipelineInfo]:
-        url = "/api/v1/pipelines" if project is None else f"/api/v1/projects/{project}/pipelines"
+        url = "/api/v1/pipelines" if project is None else project_url(project) + "/pipelines"
         return decode_list(PipelineInfo, self.get(url))
 
     def delete_pipeline(
@@ -75,12 +75,12 @@ class RemotePPS(Transport):
     ) -> None:
         self.request(
             "DELETE",
-            f"/api/v1/projects/{project}/pipelines/{name}",
+            pipeline_url(project, name),
             params={"keep_repo": keep_repo, "force": force},
         )
 
     def _pipeline_action(self, name: str, project: str, action: str, **body: Any) -> PipelineInfo:
-        url = f"/api/v1/projects/{project}/pipelines/{name}/{action}"
+        url = pipeline_url(project, name) + f"/{action}"
         return decode(PipelineInfo, self.post(url, body))
 
     def start_pipeline(self, name: str, *, project: str = "default") -> PipelineInfo:
@@ -95,7 +95,7 @@ class RemotePPS(Transport):
         return self._pipeline_action(name, project, "rerun", reprocess=reprocess)
 
     def run_cron(self, pipeline: str, *, project: str = "default") -> list[str]:
-        return list(self.post(f"/api/v1/projects/{project}/pipelines/{pipeline}/run-cron"))
+        return list(self.post(pipeline_url(project, pipeline) + "/run-cron"))
 
     # --- jobs, datums, logs ---------------------------------------------------------------
 
@@ -113,7 +113,7 @@ class RemotePPS(Transport):
         return decode_list(JobInfo, data)
 
     def _job_url(self, pipeline: str, job_id: str, project: str) -> str:
-        return f"/api/v1/projects/{project}/pipelines/{pipeline}/jobs/{job_id}"
+        return pipeline_url(project, pipeline) + f"/jobs/{ident(job_id)}"
 
     def inspect_job(self, pipeline: str, job_id: str, *, project: str = "default") -> JobInfo:
         return decode(JobInfo, self.get(self._job_url(pipeline, job_id, project)))
@@ -136,7 +136,7 @@ class RemotePPS(Transport):
         state: str | None = None,
     ) -> list[DatumInfo]:
         if job_id is None:
-            url = f"/api/v1/projects/{project}/pipelines/{pipeline}/datums"
+            url = pipeline_url(project, pipeline) + "/datums"
         else:
             url = self._job_url(pipeline, job_id, project) + "/datums"
         return decode_list(DatumInfo, self.get(url, state=state))
@@ -144,19 +144,19 @@ class RemotePPS(Transport):
     def inspect_datum(
         self, pipeline: str, job_id: str, datum_id: str, *, project: str = "default"
     ) -> DatumInfo:
-        url = self._job_url(pipeline, job_id, project) + f"/datums/{datum_id}"
+        url = self._job_url(pipeline, job_id, project) + f"/datums/{ident(datum_id)}"
         return decode(DatumInfo, self.get(url))
 
     def list_datum_outputs(
         self, pipeline: str, job_id: str, datum_id: str, *, project: str = "default"
     ) -> list[FileInfo]:
-        url = self._job_url(pipeline, job_id, project) + f"/datums/{datum_id}/outputs"
+        url = self._job_url(pipeline, job_id, project) + f"/datums/{ident(datum_id)}/outputs"
         return decode_list(FileInfo, self.get(url))
 
     def restart_datum(
         self, pipeline: str, job_id: str, datum_id: str, *, project: str = "default"
     ) -> DatumInfo:
-        url = self._job_url(pipeline, job_id, project) + f"/datums/{datum_id}/restart"
+        url = self._job_url(pipeline, job_id, project) + f"/datums/{ident(datum_id)}/restart"
         return decode(DatumInfo, self.post(url))
 
     @staticmethod

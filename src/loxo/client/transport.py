@@ -5,27 +5,53 @@ bodies raised as the loxo errors they name (:mod:`.wire`), an unreachable server
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from loxo.errors import InvalidArgumentError, LoxoError, TransientError
+from loxo.pfs.paths import validate_name
+from loxo.service.config import check_address
 
 from .wire import error_from
 
 CHUNK = 1 << 20  # bytes per read of a streamed body
 
 
+def named(kind: str, name: str) -> str:
+    """A project, repo, branch or pipeline name as one segment of a URL path, checked as
+    the server checks it: an invalid name raises the same ``InvalidName`` as embedded, and
+    no name can reach another route (``x/branches/master``)."""
+    return validate_name(kind, name)
+
+
+def ident(value: str) -> str:
+    """An ID (commit, job, datum) as one segment of a URL path."""
+    return quote(value, safe="")
+
+
+def project_url(project: str) -> str:
+    return f"/api/v1/projects/{named('project', project)}"
+
+
+def repo_url(project: str, repo: str) -> str:
+    return f"{project_url(project)}/repos/{named('repo', repo)}"
+
+
+def pipeline_url(project: str, pipeline: str) -> str:
+    return f"{project_url(project)}/pipelines/{named('pipeline', pipeline)}"
+
+
 class Transport:
     """JSON over HTTP to the server at ``address`` (``http://host:port``)."""
 
     def __init__(self, address: str, *, token: str | None = None, timeout: float = 60.0) -> None:
-        if not address.startswith(("http://", "https://")):
-            raise InvalidArgumentError(
-                f"server address {address!r} must start with http:// or https://"
-            )
-        self.address = address.rstrip("/")
+        self.address = check_address(address).rstrip("/")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = httpx.Client(base_url=self.address, headers=headers, timeout=timeout)
+        try:
+            self.http = httpx.Client(base_url=self.address, headers=headers, timeout=timeout)
+        except httpx.InvalidURL as err:
+            raise InvalidArgumentError(f"invalid server address {address!r}: {err}") from err
 
     def request(self, method: str, url: str, *, wait: bool = False, **kw: Any) -> Any:
         """The JSON body of a successful request; a loxo error otherwise."""

@@ -26,6 +26,7 @@ from loxo.storage.objectstore import ObjectStore
 from .chunkindex import DbChunkIndex
 from .db import Database
 from .model import CommitID, CommitState
+from .paths import validate_name
 from .refs import CommitRef, is_commit_id, parse_commit_ref
 
 DEFAULT_PROJECT = "default"
@@ -116,12 +117,14 @@ class Core:
 
     def _check_project(self, project: str) -> None:
         if self.db.one("SELECT 1 FROM projects WHERE name = ?", (project,)) is None:
+            validate_name("project", project)  # a name that cannot exist: say why
             raise ProjectNotFound(project)
 
     def _repo_id(self, repo: str, project: str = DEFAULT_PROJECT) -> int:
         row = self.db.one("SELECT id FROM repos WHERE project = ? AND name = ?", (project, repo))
         if row is None:
             self._check_project(project)
+            validate_name("repo", repo)  # "images@master" is a ref, not a missing repo
             raise RepoNotFound(repo, project)
         return int(row[0])
 

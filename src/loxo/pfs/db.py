@@ -24,6 +24,7 @@ BUSY_TIMEOUT_ENV = "LOXO_DB_BUSY_TIMEOUT"
 BUSY_TIMEOUT = 60.0  # seconds a statement waits for another connection's write lock
 
 SCHEMA_VERSION = 1
+SQL_INT_MAX = 2**63 - 1  # SQLite's largest INTEGER: a Python int above it cannot be bound
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

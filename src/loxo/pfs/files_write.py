@@ -11,6 +11,7 @@ commits, so a session that lost it (paused past its TTL) commits nothing.
 
 from __future__ import annotations
 
+import http.client
 import os
 import tarfile
 import urllib.error
@@ -23,7 +24,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from loxo.errors import FileNotFound, InvalidArgumentError, LoxoError, StorageError
+from loxo.errors import FileNotFound, InvalidArgumentError, StorageError
 from loxo.storage.blobs import BlobWriter, PendingFile
 
 from .leases import lease
@@ -166,7 +167,7 @@ class ModifyFile:
                         return self.put_tar(path, resp)
                     self.put_file(path, resp, append=append)
                     return 1
-            except (urllib.error.URLError, OSError) as err:
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
                 raise InvalidArgumentError(f"cannot fetch {url!r}: {err}") from err
         raise InvalidArgumentError(
             f"unsupported URL {url!r}: use file://, http:// or https:// (s3:// needs an S3 store)"
@@ -280,5 +281,7 @@ def _batched(items: Iterator[tuple[str, str]], n: int) -> Iterator[list[tuple[st
 def _open_local(path: Path) -> BinaryIO:
     try:
         return open(path, "rb")
+    except FileNotFoundError as err:
+        raise FileNotFound("the local file system", str(path)) from err
     except OSError as err:
-        raise LoxoError(f"cannot read {str(path)!r}: {err.strerror}") from err
+        raise StorageError(f"cannot read {str(path)!r}: {err.strerror}") from err

@@ -14,7 +14,8 @@ Directories are implicit: a directory exists while some file lies under it.
 :func:`parent_dirs`, :func:`dirname`, :func:`basename`, :func:`join` and :func:`is_under` work
 on canonical paths and never touch storage.
 
-A **name** (project, repo, branch) is 1 to 63 ASCII letters, digits, ``-`` or ``_``; see
+A **name** (project, repo, branch, pipeline) is 1 to 63 ASCII letters, digits, ``-`` or
+``_``, not starting with ``-`` (a command line would take ``-x`` for an option); see
 :func:`validate_name`.
 """
 
@@ -119,10 +120,26 @@ def is_under(path: str, directory: str) -> bool:
 def validate_name(kind: str, name: str) -> str:
     """Return ``name`` if it is a valid ``kind`` name (project, repo, branch), else raise.
 
-    Valid: 1 to 63 characters, each an ASCII letter, digit, ``-`` or ``_``.
+    Valid: 1 to 63 characters, each an ASCII letter, digit, ``-`` or ``_``, the first not
+    ``-``. A ref given where a name is expected (``images@master``) is told as such.
     """
     if not name:
         raise InvalidName(kind, name, "it is empty")
+    if "@" in name:
+        repo, _, ref = name.partition("@")
+        raise InvalidName(
+            kind,
+            name,
+            f"it is a ref (REPO@BRANCH), not a {kind} name; pass the repo ({repo!r}) and the "
+            f"branch or commit ({ref!r}) separately",
+        )
+    if name.startswith("-"):
+        raise InvalidName(
+            kind,
+            name,
+            "it starts with '-', so a command line would take it for an option; "
+            "start it with a letter, a digit or '_'",
+        )
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidName(
             kind, name, f"it has {len(name)} characters; at most {MAX_NAME_LENGTH} are allowed"

@@ -16,6 +16,7 @@ import msgpack
 
 from loxo.errors import NotFoundError, PreconditionError
 from loxo.execution.output import output_entries, parse_root
+from loxo.pfs.db import SQL_INT_MAX
 from loxo.pfs.model import FileInfo, FileType
 
 from .jobs import JobOps
@@ -126,7 +127,7 @@ class DatumQueryOps(JobOps):
             "FROM logs l JOIN pipelines p ON p.id = l.pipeline_id"
         )
         where = ["l.id > ?"]
-        args: list[Any] = [since_id]
+        args: list[Any] = [min(since_id, SQL_INT_MAX)]  # past every row: none
         if pipeline is not None:
             where.append("l.pipeline_id = ?")
             args.append(self._pipeline_id(pipeline, project))

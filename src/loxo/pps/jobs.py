@@ -21,7 +21,9 @@ from typing import Any
 from loxo.errors import LoxoError, NotFoundError
 from loxo.pfs.api import PFS
 from loxo.pfs.core import new_commit_id
+from loxo.pfs.db import SQL_INT_MAX
 from loxo.pfs.model import CommitID, Origin
+from loxo.pfs.paths import validate_name
 from loxo.storage.fileset import FileEntry, NodeRef
 
 from .model import InputCommit, JobInfo, JobState
@@ -218,6 +220,7 @@ class JobOps(PFS):
         if row is None:
             from .pipelines import PipelineNotFound
 
+            validate_name("pipeline", name)  # a name that cannot exist: say why
             raise PipelineNotFound(name)
         return int(row[0])
 
@@ -252,7 +255,7 @@ class JobOps(PFS):
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY seq DESC"
         if number:
-            sql += f" LIMIT {int(number)}"
+            sql += f" LIMIT {min(int(number), SQL_INT_MAX)}"  # more than there can be: all
         return [self._job_info(r) for r in self.db.all(sql, args)]
 
     def stop_job(self, pipeline: str, job_id: str, *, project: str = "default") -> JobInfo:

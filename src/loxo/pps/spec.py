@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from loxo.execution.task import Transform
-from loxo.pps.spec_documents import load_documents, normalise_keys
+from loxo.pps.spec_documents import check_depth, load_documents, normalise_keys
 from loxo.pps.spec_inputs import (
     CronInput,
     Fields,
@@ -207,6 +207,7 @@ def parse_specs(text: str, source: str = "<spec>") -> list[PipelineSpec]:
 def spec_from_dict(document: object, source: str = "<spec>") -> PipelineSpec:
     """Validate one loaded spec document (camelCase or snake_case keys)."""
     try:
+        check_depth(document, "")
         raw = normalise_keys(document, "")
         return _build(raw)
     except InvalidSpec as err:

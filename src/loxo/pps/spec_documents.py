@@ -6,7 +6,10 @@ YAML merge keys (``<<``) included, so that the parser can refuse it. :func:`norm
 turns a loaded document into plain dicts and lists with snake_case field names -- except
 inside maps of user data (``transform.env``, labels, annotations, node selectors, pod specs),
 whose keys are kept as written -- and refuses a key given twice or one field spelled two
-ways. Errors are :class:`~loxo.pps.spec_inputs.InvalidSpec` naming the field path.
+ways. A document nested deeper than :data:`MAX_DEPTH` (no spec is; a hostile one may be, to
+exhaust the parser's stack) is refused before anything walks it, an integer of more than
+:data:`MAX_DIGITS` digits as it is read. Errors are :class:`~loxo.pps.spec_inputs.InvalidSpec`
+naming the field path.
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ import yaml
 
 from loxo.pps.spec_inputs import InvalidSpec, expected, join_path
 
-__all__ = ["load_documents", "normalise_keys", "snake_case"]
+__all__ = ["MAX_DEPTH", "check_depth", "load_documents", "normalise_keys", "snake_case"]
+
+MAX_DEPTH = 100  # levels of nested mappings and lists in one document
+MAX_DIGITS = 100  # of one integer
 
 # maps of user data: their keys are not field names
 _VERBATIM = frozenset({"env", "annotations", "labels", "node_selector", "pod_spec", "pod_patch"})
@@ -50,14 +56,60 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Pair
     return _pairs(loader.construct_pairs(node, deep=True), own)
 
 
+def _checked_int(text: str) -> str:
+    """``text``, unless it has more digits than a spec's number can mean (Python refuses
+    to convert over 4,300 digits, with a message for programmers)."""
+    if len(text) > MAX_DIGITS:
+        why = f"a number of {len(text)} digits ({text[:12]}...); a spec's numbers have at most"
+        raise InvalidSpec("", None, f"{why} {MAX_DIGITS}")
+    return text
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    _checked_int(str(node.value))
+    return int(loader.construct_yaml_int(node))
+
+
 _YamlLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_YamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def load_documents(text: str, source: str) -> list[object]:
     """The non-empty documents of a JSON stream or a YAML file."""
+    try:
+        return _load(text, source)
+    except RecursionError:
+        raise InvalidSpec("", None, _too_deep(), source) from None
+    except InvalidSpec as err:
+        raise (err if err.source else err.in_source(source)) from None
+
+
+def _too_deep() -> str:
+    return f"nested too deep: a spec has at most {MAX_DEPTH} levels of mappings and lists"
+
+
+def check_depth(document: object, source: str) -> None:
+    """Refuse a document nested deeper than :data:`MAX_DEPTH` (walked without recursion)."""
+    level: list[object] = [document]
+    for _ in range(MAX_DEPTH + 1):
+        level = [
+            child
+            for value in level
+            if isinstance(value, Mapping | list)
+            for child in (value.values() if isinstance(value, Mapping) else value)
+        ]
+        if not level:
+            return
+    raise InvalidSpec("", None, _too_deep(), source)
+
+
+def _load(text: str, source: str) -> list[object]:
     json_error: json.JSONDecodeError | None = None
     if text.lstrip().startswith("{"):
-        decoder, pos, found = json.JSONDecoder(object_pairs_hook=_pairs), 0, []
+        decoder = json.JSONDecoder(
+            object_pairs_hook=_pairs, parse_int=lambda t: int(_checked_int(t))
+        )
+        pos, found = 0, []
         try:
             while rest := text[pos:].lstrip():  # a stream of objects, as pachctl reads
                 document, end = decoder.raw_decode(rest)

@@ -51,6 +51,7 @@ __all__ = [
 
 INPUT_KINDS = ("pfs", "cross", "union", "join", "group", "cron")
 RESERVED_INPUT_NAME = "out"
+MAX_DURATION = (2**63 - 1) / 10**9  # seconds: Go's longest duration (int64 nanoseconds)
 
 
 class InvalidSpec(InvalidArgumentError):
@@ -90,8 +91,20 @@ def _is_ints(value: object) -> bool:
     return isinstance(value, list) and all(map(_is_int, value))
 
 
+def _is_string(value: object) -> bool:
+    return isinstance(value, str)
+
+
 def _is_strings(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _no_nul(path: str, value: str) -> str:
+    """``value``, unless it holds a NUL, which no argument, variable or path can carry."""
+    if "\0" in value:
+        why = "holds a NUL character (\\0): no command, argument or variable can take one"
+        raise InvalidSpec(path, value, why)
+    return value
 
 
 # --- durations -----------------------------------------------------------------------------
@@ -181,7 +194,7 @@ class Fields:
         return value
 
     def string(self, name: str, default: str = "") -> str:
-        return str(self._read(name, default, lambda v: isinstance(v, str), "a string"))
+        return _no_nul(self.at(name), self._read(name, default, _is_string, "a string"))
 
     def boolean(self, name: str, default: bool = False) -> bool:
         return bool(self._read(name, default, lambda v: isinstance(v, bool), "true or false"))
@@ -191,7 +204,8 @@ class Fields:
         return int(self._read(name, default, lambda v: _is_int(v) and v >= minimum, what))
 
     def strings(self, name: str) -> tuple[str, ...]:
-        return tuple(self._read(name, (), _is_strings, "a list of strings"))
+        items = self._read(name, (), _is_strings, "a list of strings")
+        return tuple(_no_nul(f"{self.at(name)}[{i}]", item) for i, item in enumerate(items))
 
     def integers(self, name: str) -> tuple[int, ...]:
         return tuple(int(x) for x in self._read(name, (), _is_ints, "a list of integers"))
@@ -206,6 +220,7 @@ class Fields:
             if not isinstance(key, str) or not isinstance(item, str):
                 hint = " (quote numbers and booleans)" if isinstance(key, str) else ""
                 raise expected(join_path(self.at(name), str(key)), f"a string{hint}", item)
+            _no_nul(join_path(self.at(name), key.replace("\0", "\\0")), key + item)
         return dict(value)
 
     def duration(self, name: str) -> float | None:
@@ -217,8 +232,9 @@ class Fields:
             seconds = parse_duration(value) if isinstance(value, str) else -1.0
         except ValueError:
             seconds = -1.0
-        if seconds <= 0:
-            raise expected(self.at(name), 'a positive duration like "30s", "1m30s" or "2h"', value)
+        if not 0 < seconds <= MAX_DURATION:
+            what = 'a positive duration up to 2562047h, like "30s", "1m30s" or "2h"'
+            raise expected(self.at(name), what, value)
         return seconds
 
     def name(self, name: str, kind: str, default: str | None = None) -> str:

@@ -6,6 +6,10 @@ Keys: ``store`` (the object store URL, recorded when the home is first opened),
 ``token`` (sent to that server). Environment variables (``LOXO_EXECUTOR``,
 ``LOXO_RAY_ADDRESS``, ``LOXO_ADDRESS``, ``LOXO_TOKEN``) and command-line options override
 the file. Writes are atomic (a temporary file renamed over the old one).
+
+Values are checked where they are set (``loxo config set``) and where they are read, so a
+bad value already in the file, the environment or an option is an error naming the value,
+where it came from and how to fix it -- not a failure deep inside the first request.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -42,7 +47,7 @@ def read_config(home: Path) -> dict[str, Any]:
     path = config_path(home)
     try:
         config = yaml.safe_load(path.read_text()) if path.exists() else {}
-    except (OSError, yaml.YAMLError) as err:
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as err:
         raise InvalidArgumentError(f"cannot read the loxo config {path}: {err}") from err
     if config is None:
         return {}
@@ -79,11 +84,65 @@ def check_key(key: str) -> str:
 
 
 def setting(home: Path, key: str, given: str | None = None) -> str | None:
-    """``given`` (a command-line option), else the environment, else the home's config."""
+    """``given`` (a command-line option), else the environment, else the home's config;
+    checked (:func:`check_value`), an error naming where a bad value came from."""
     if given:
-        return given
+        return check_value(key, given)
     env = os.environ.get(ENV[key])
     if env:
-        return env
+        return check_value(key, env, f"${ENV[key]}")
     value = read_config(home).get(key)
-    return str(value) if value else None
+    return check_value(key, str(value), str(config_path(home))) if value else None
+
+
+def check_value(key: str, value: str, where: str = "") -> str:
+    """``value`` if it is a valid setting of ``key``; ``where`` names the file or variable
+    it came from, for the message."""
+    if key == "address":
+        return check_address(value, where)
+    if "\0" in value or "\n" in value:
+        source = f" in {where}" if where else ""
+        raise InvalidArgumentError(
+            f"invalid {key} {value!r}{source}: it holds a NUL or a line break; "
+            f"{_fix(key, where, 'a one-line value')}"
+        )
+    return value
+
+
+def check_address(address: str, where: str = "") -> str:
+    """``address`` if it is a loxo server URL: ``http(s)://HOST[:PORT][/PREFIX]``."""
+    why = _address_problem(address)
+    if why is None:
+        return address
+    source = f" in {where}" if where else ""
+    raise InvalidArgumentError(
+        f"invalid server address {address!r}{source}: {why}; "
+        f"{_fix('address', where, 'http://HOST:PORT, e.g. http://127.0.0.1:8080')}"
+    )
+
+
+def _fix(key: str, where: str, what: str) -> str:
+    if where.startswith("$"):
+        return f"set {where} to {what}, or unset it"
+    if where:
+        return f"fix it with `loxo config set {key} ...` ({what}) or `loxo config unset {key}`"
+    return f"give {what}"
+
+
+def _address_problem(address: str) -> str | None:
+    if any(c.isspace() or not c.isprintable() for c in address):
+        return "it holds a space or a control character"
+    try:
+        parts = urlsplit(address)
+        parts.port  # noqa: B018 -- parses the port: a ValueError when out of range or not a number
+    except ValueError as err:
+        return str(err)[:1].lower() + str(err)[1:]
+    if parts.scheme not in ("http", "https"):
+        return "it must start with http:// or https://"
+    if not parts.hostname:
+        return "it names no host"
+    if parts.username is not None:
+        return "credentials do not go in the URL: set the token (`loxo config set token`)"
+    if parts.query or parts.fragment:
+        return "only a path may follow HOST:PORT, no ?query or #fragment"
+    return None

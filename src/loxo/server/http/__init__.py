@@ -20,15 +20,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 import loxo
 from loxo.errors import LoxoError
 
 from ..events import EventBus
 from . import routes_files, routes_live, routes_pfs, routes_pps
-from .errors import error_body, loxo_error_handler
+from .errors import (
+    error_body,
+    http_error_handler,
+    internal_error_handler,
+    loxo_error_handler,
+    validation_error_handler,
+)
+from .limits import BodyLimit, streamed_routes
 from .metrics import Metrics
 from .uploads import Uploads
 
@@ -61,8 +70,12 @@ def create_app(
     app.state.uploads = Uploads()
     app.state.metrics = Metrics(service, app.state.uploads, app.state.bus)
     app.add_exception_handler(LoxoError, loxo_error_handler)
-    for module in (routes_pfs, routes_files, routes_pps, routes_live):
-        app.include_router(module.router)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(HTTPException, http_error_handler)
+    app.add_exception_handler(Exception, internal_error_handler)
+    routers = [m.router for m in (routes_pfs, routes_files, routes_pps, routes_live)]
+    for router in routers:
+        app.include_router(router)
 
     @app.middleware("http")
     async def wake_scheduler(
@@ -74,6 +87,7 @@ def create_app(
         return response
 
     app.middleware("http")(app.state.metrics.middleware)
+    app.add_middleware(BodyLimit, streamed=streamed_routes(routers))
     if token:
         app.middleware("http")(_require_token(token))
     if console_dir is not None and console_dir.is_dir():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class CreateProject(BaseModel):
@@ -47,12 +47,12 @@ class RefBody(BaseModel):
 
 
 class Wait(BaseModel):
-    timeout: float | None = None
+    timeout: float | None = Field(None, ge=0)  # seconds; None (or infinity): no limit
 
 
 class WaitRef(BaseModel):
     ref: str
-    timeout: float | None = None
+    timeout: float | None = Field(None, ge=0)
 
 
 class CopyFile(BaseModel):

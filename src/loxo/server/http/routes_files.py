@@ -12,6 +12,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from loxo.errors import InvalidArgumentError
 from loxo.pfs.model import CommitInfo, DiffEntry, FileInfo
 
 from . import bodies
@@ -149,6 +150,11 @@ async def upload_tar(request: Request, upload_id: str, dest: str = "/") -> JSONR
 @router.post("/uploads/{upload_id}/url")
 def upload_url(request: Request, upload_id: str, body: bodies.UploadURL) -> JSONResponse:
     """Fetch an ``http(s)://`` URL (from the server) into ``path``."""
+    if not body.url.startswith(("http://", "https://")):  # never the server's own files
+        raise InvalidArgumentError(
+            f"the server fetches only http:// and https:// URLs, not {body.url!r}; send a "
+            "local file's bytes with PUT /api/v1/uploads/{id}/file"
+        )
     upload = _uploads(request).get(upload_id)
     with upload.lock:
         n = upload.mf.put_url(body.path, body.url, untar=body.untar, append=body.append)
