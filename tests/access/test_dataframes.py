@@ -31,7 +31,7 @@ def test_pandas_writes_and_reads_csv_and_parquet(lh: LoxoHome) -> None:
     pd.testing.assert_frame_equal(back, FRAME)
     old = pd.read_csv("loxo://images@master^1/labels.csv", storage_options=lh.options)
     pd.testing.assert_frame_equal(old, FRAME)  # the commit before the parquet one
-    with pytest.raises(FileNotFoundError, match="labels.parquet"):
+    with pytest.raises(FileNotFoundError, match=r"labels\.parquet"):
         pd.read_parquet("loxo://images@master^1/labels.parquet", storage_options=lh.options)
 
 

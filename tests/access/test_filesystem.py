@@ -28,7 +28,10 @@ def commits(lh: LoxoHome, repo: str = "images") -> int:
 
 def test_ls_has_fsspecs_shape(lh: LoxoHome) -> None:
     fs = lh.fs
-    assert fs.ls("loxo://images@master", detail=False) == ["images@master/a.csv", "images@master/dir"]
+    assert fs.ls("loxo://images@master", detail=False) == [
+        "images@master/a.csv",
+        "images@master/dir",
+    ]
     a, d = fs.ls("images@master/")
     assert (a["name"], a["size"], a["type"]) == ("images@master/a.csv", 4, "file")
     assert (d["name"], d["size"], d["type"]) == ("images@master/dir", 304, "directory")
@@ -43,7 +46,8 @@ def test_info_find_walk_glob(lh: LoxoHome) -> None:
     assert (info["size"], info["type"]) == (300, "file")
     assert fs.info("images@master/dir")["type"] == "directory"
     assert fs.find("images@master") == [
-        "images@master/a.csv", "images@master/dir/b.txt", "images@master/dir/sub/c.bin"]  # fmt: skip
+        "images@master/a.csv", "images@master/dir/b.txt",
+        "images@master/dir/sub/c.bin"]  # fmt: skip
     assert fs.find("images@master/dir", maxdepth=1) == ["images@master/dir/b.txt"]
     found = fs.find("images@master/dir", withdirs=True, detail=True)
     assert {n: (i["type"], i["size"]) for n, i in found.items()} == {

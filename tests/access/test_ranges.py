@@ -36,10 +36,16 @@ def ranges(size: int) -> list[tuple[int, int | None]]:
             (size - 5, 100), (size, None), (size + 10, 5), (7, size), *spans]  # fmt: skip
 
 
+def want(data: bytes, offset: int, length: int | None) -> bytes:
+    return data[offset:] if length is None else data[offset : offset + length]
+
+
 def test_iter_file_returns_the_range(loxo_home: LoxoHome, data: bytes) -> None:
     loxo_home.tree("big", {"/f.bin": data})
     for offset, length in ranges(len(data)):
-        got = b"".join(loxo_home.client.iter_file("big@master", "/f.bin", offset=offset, length=length))
+        got = b"".join(
+            loxo_home.client.iter_file("big@master", "/f.bin", offset=offset, length=length)
+        )
         want = data[offset:] if length is None else data[offset : offset + length]
         assert got == want, (offset, length)
     with pytest.raises(InvalidArgumentError, match="invalid byte range"):
@@ -55,7 +61,9 @@ def test_reading_through_fsspec_matches_the_file(loxo_home: LoxoHome, data: byte
         for offset, length in ranges(len(data)):
             f.seek(offset)
             n = -1 if length is None else length
-            assert f.read(n) == (data[offset:] if length is None else data[offset : offset + length])
+            assert f.read(n) == (
+                data[offset:] if length is None else data[offset : offset + length]
+            )
     with fs.open("big@master/f.bin") as f:  # sequential, fsspec's default blocks
         assert b"".join(iter(lambda: f.read(777_777), b"")) == data
 
@@ -67,8 +75,9 @@ def test_a_range_reads_only_its_chunks_from_the_store(tmp_path: Path, data: byte
         c.put_file("big@master", "/f.bin", data)
         fs = LoxoFileSystem(client=c, skip_instance_cache=True)
         before = CountingStore.read
-        assert fs.cat_file("big@master/f.bin", start=SIZE // 2, end=SIZE // 2 + 100) == (
-            data[SIZE // 2 : SIZE // 2 + 100]
+        assert (
+            fs.cat_file("big@master/f.bin", start=SIZE // 2, end=SIZE // 2 + 100)
+            == (data[SIZE // 2 : SIZE // 2 + 100])
         )
         one_range = CountingStore.read - before
         assert 0 < one_range <= 2 * MAX_SIZE < SIZE // 2  # a chunk or two, not the file

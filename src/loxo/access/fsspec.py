@@ -17,7 +17,7 @@ from loxo.pfs.model import FileInfo, FileType
 
 from .errors import builtin_errors
 from .files import LoxoFile
-from .transaction import LoxoTransaction
+from .transaction import LoxoTransaction, OwnCommit, Writes
 from .urls import Location, parse_location
 
 Info = dict[str, Any]
@@ -196,17 +196,26 @@ class LoxoFileSystem(AbstractFileSystem):
     # --- writing: each write in a transaction (see .transaction) ----------------------
 
     @contextlib.contextmanager
-    def _batch(self) -> Iterator[LoxoTransaction]:
-        """The current transaction, or one of its own for the duration of the block."""
+    def _batch(self) -> Iterator[None]:
+        """The writes of the block in the current transaction, or in one of their own."""
         if self._intrans:
-            yield self.transaction
+            yield
             return
-        with self.transaction as transaction:
-            yield transaction
+        with self.transaction:
+            yield
+
+    def _writes(self, loc: Location) -> Writes:
+        """Where a write to ``loc`` goes: the transaction's session on its branch, or, out
+        of any transaction, a commit of its own."""
+        branch = self._branch(loc)
+        if self._intrans:
+            return self.transaction.session(loc, branch)
+        return OwnCommit(self.client, f"{loc.ref.project}/{loc.ref.repo}@{branch}")
 
     def write_file(self, loc: Location, data: IO[bytes], *, append: bool = False) -> None:
-        with self._batch() as t, builtin_errors():
-            t.session(loc, self._branch(loc)).put_file(loc.path, data, append=append)
+        writes = self._writes(loc)
+        with builtin_errors():
+            writes.put_file(loc.path, data, append=append)
 
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         loc = self._file_location(path)
@@ -225,10 +234,11 @@ class LoxoFileSystem(AbstractFileSystem):
             for p in paths:
                 if self.isdir(p):
                     raise IsADirectoryError(f"loxo://{p} is a directory: use recursive=True")
-        with self._batch() as t:
+        with self._batch() if len(locs) > 1 else contextlib.nullcontext():
             for loc in locs:
+                writes = self._writes(loc)
                 with builtin_errors():
-                    t.session(loc, self._branch(loc)).delete_file(loc.path)
+                    writes.delete_file(loc.path)
 
     def rm_file(self, path: str) -> None:
         self.rm(path)
@@ -236,8 +246,9 @@ class LoxoFileSystem(AbstractFileSystem):
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
         """Copy by reference (no bytes move), from any commit to a branch."""
         src, dst = self._file_location(path1), self._file_location(path2)
-        with self._batch() as t, builtin_errors():
-            t.session(dst, self._branch(dst)).copy_file(src.file_ref, dst.path)
+        writes = self._writes(dst)
+        with builtin_errors():
+            writes.copy_file(src.file_ref, dst.path)
 
     def copy(self, *args: Any, **kwargs: Any) -> None:
         with self._batch():
@@ -252,7 +263,7 @@ class LoxoFileSystem(AbstractFileSystem):
             super().mv(*args, **kwargs)
 
     def pipe(self, path: Any, value: Any = None, **kwargs: Any) -> None:
-        with self._batch():
+        with self._batch() if isinstance(path, dict) else contextlib.nullcontext():
             super().pipe(path, value, **kwargs)
 
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:

@@ -7,13 +7,15 @@ the filesystem (files closed, ``pipe``, ``rm``, copies) goes into a loxo write s
 sessions close, each one commit, or are aborted and leave their branches as they were.
 Nothing written inside is visible, even to reads inside it, before the end.
 
-A write outside any transaction runs in a transaction of its own: one closed file, one
-``pipe``, one ``rm`` or one ``put``/``copy``/``mv`` call is one commit.
+Outside any transaction, each closed file, ``pipe_file``, ``cp_file`` and one-path ``rm``
+is a commit of its own (:class:`OwnCommit`, the client's one-call writes); a call that writes
+many paths (``put``, ``copy``, ``mv``, ``rm`` of several, ``pipe`` of a dict) runs in a
+transaction of its own: one commit.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from fsspec.transaction import Transaction
 
@@ -24,6 +26,32 @@ from .urls import Location
 
 if TYPE_CHECKING:
     from .fsspec import LoxoFileSystem
+
+
+class Writes(Protocol):
+    """What a write goes into: a loxo write session, or :class:`OwnCommit`."""
+
+    def put_file(self, path: str, data: IO[bytes], *, append: bool = False) -> Any: ...
+
+    def delete_file(self, path: str) -> Any: ...
+
+    def copy_file(self, src_ref: str, dst_path: str) -> Any: ...
+
+
+class OwnCommit:
+    """Writes to ``ref`` (a branch), each one commit of its own (one request remotely)."""
+
+    def __init__(self, client: Any, ref: str) -> None:
+        self.client, self.ref = client, ref
+
+    def put_file(self, path: str, data: IO[bytes], *, append: bool = False) -> CommitInfo:
+        return self.client.put_file(self.ref, path, data, append=append)
+
+    def delete_file(self, path: str) -> CommitInfo:
+        return self.client.delete_file(self.ref, path)
+
+    def copy_file(self, src_ref: str, dst_path: str) -> CommitInfo:
+        return self.client.copy_file(src_ref, self.ref, dst_path)
 
 
 class LoxoTransaction(Transaction):
