@@ -56,6 +56,9 @@ def test_duckdb_reads_loxo_urls(lh: LoxoHome) -> None:
     assert con.sql(sql).fetchall() == [("dog",), ("eel",)]
     sql = "SELECT sum(id) FROM read_parquet('loxo://images@master/labels.parquet')"
     assert con.sql(sql).fetchall() == [(6,)]
+    lh.fs.copy("images@master/labels.parquet", "images@master/ds/part-2.parquet")
+    sql = "SELECT count(*) FROM read_parquet('loxo://images@master/*/*.parquet')"
+    assert con.sql(sql).fetchall() == [(3,)]  # duckdb's glob through fs.glob
     con.close()
 
 
