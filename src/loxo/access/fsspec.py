@@ -17,6 +17,7 @@ from loxo.pfs.model import FileInfo, FileType
 
 from .errors import builtin_errors
 from .files import LoxoFile
+from .listing import find_tree, outermost
 from .transaction import LoxoTransaction, OwnCommit, Writes
 from .urls import Location, parse_location
 
@@ -120,24 +121,9 @@ class LoxoFileSystem(AbstractFileSystem):
                 entries = list(self.client.walk_files(loc.ref_text, loc.path))
         except FileNotFoundError:
             entries = []
-        out: dict[str, Info] = {}
-        base = "" if loc.path == "/" else loc.path
-        for e in entries:
-            if e.path == loc.path:  # the path is a file
-                out[loc.name(e.path)] = {"name": loc.name(e.path), "size": e.size, "type": "file"}
-                continue
-            parts = e.path[len(base) + 1 :].split("/")
-            for depth in range(1, len(parts) if withdirs else 1):
-                if maxdepth is None or depth <= maxdepth:
-                    name = loc.name(base + "/" + "/".join(parts[:depth]))
-                    d = out.setdefault(name, {"name": name, "size": 0, "type": "directory"})
-                    d["size"] += e.size
-            if maxdepth is None or len(parts) <= maxdepth:
-                out[loc.name(e.path)] = {"name": loc.name(e.path), "size": e.size, "type": "file"}
-        if withdirs and entries and entries[0].path != loc.path:
-            out[loc.name(loc.path)] = {
-                "name": loc.name(loc.path), "size": sum(e.size for e in entries),
-                "type": "directory"}  # fmt: skip
+        tree = find_tree(((e.path, e.size) for e in entries), loc.path, maxdepth, withdirs)
+        out = {loc.name(p): {"name": loc.name(p), "size": n, "type": t}
+               for p, (t, n) in tree.items()}  # fmt: skip
         names = sorted(out)
         return {n: out[n] for n in names} if detail else names
 
@@ -229,11 +215,11 @@ class LoxoFileSystem(AbstractFileSystem):
     ) -> None:
         """Delete files (and, ``recursive``, directories) in one commit per branch."""
         paths = self.expand_path(path, recursive=recursive, maxdepth=maxdepth)
-        locs = [loc for loc in map(self._location, paths) if loc is not None]
         if not recursive:
             for p in paths:
                 if self.isdir(p):
                     raise IsADirectoryError(f"loxo://{p} is a directory: use recursive=True")
+        locs = [loc for loc in map(self._location, outermost(paths)) if loc is not None]
         with self._batch() if len(locs) > 1 else contextlib.nullcontext():
             for loc in locs:
                 writes = self._writes(loc)
