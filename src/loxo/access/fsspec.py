@@ -71,7 +71,7 @@ class LoxoFileSystem(AbstractFileSystem):
         if branch is None:
             raise PermissionError(
                 f"cannot write to loxo://{loc.where}: it names a commit, which is read-only; "
-                f"write to a branch (loxo://{loc.ref.repo}@BRANCH{loc.path})"
+                f"write to a branch (loxo://{loc.where.split('@')[0]}@BRANCH{loc.path})"
             )
         return branch
 
