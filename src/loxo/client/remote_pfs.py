@@ -153,8 +153,14 @@ class RemotePFS(Transport):
             self.request("PUT", "/api/v1/files/content", params=params, content=content, wait=True),
         )
 
-    def iter_file(self, ref: Any, path: str | None = None) -> Iterator[bytes]:
-        params = {"ref": str(ref), **({"path": path} if path else {})}
+    def iter_file(
+        self, ref: Any, path: str | None = None, *, offset: int = 0, length: int | None = None
+    ) -> Iterator[bytes]:
+        params: dict[str, Any] = {"ref": str(ref), **({"path": path} if path else {})}
+        if offset:
+            params["offset"] = offset
+        if length is not None:
+            params["length"] = length
         try:
             request = self.http.build_request("GET", "/api/v1/files/content", params=params)
             response = self.http.send(request, stream=True)

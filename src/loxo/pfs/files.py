@@ -103,15 +103,27 @@ class FileOps(Core):
         p = normalize_path(path if path is not None else (res.path or "/"))
         return res, p
 
-    def iter_file(self, ref: str | CommitRef, path: str | None = None) -> Iterator[bytes]:
-        """The content of one file, chunk by chunk (verified)."""
+    def iter_file(
+        self,
+        ref: str | CommitRef,
+        path: str | None = None,
+        *,
+        offset: int = 0,
+        length: int | None = None,
+    ) -> Iterator[bytes]:
+        """The content of one file, chunk by chunk (verified); from byte ``offset``, at most
+        ``length`` bytes when given (only the chunks overlapping that range are read)."""
+        if offset < 0 or (length is not None and length < 0):
+            raise InvalidArgumentError(
+                f"invalid byte range: offset {offset}, length {length}; both must be >= 0"
+            )
         res, p = self._target(ref, path)
         entry = self._reader(self.read_root(res)).get(p)
         if entry is None:
             if self._is_dir(res, p):
                 raise PathConflict(p, "is a directory; use -r or --tar to get a directory")
             raise FileNotFound(res.where, p)
-        return BlobReader(self.store).iter_chunks(entry.refs)
+        return BlobReader(self.store).iter_range(entry.refs, offset, length)
 
     def get_file(self, ref: str | CommitRef, path: str | None = None) -> bytes:
         return b"".join(self.iter_file(ref, path))

@@ -256,5 +256,23 @@ class BlobReader:
         for ref in refs:
             yield self.read_chunk(ref)
 
+    def iter_range(
+        self, refs: Iterable[DataRef], offset: int, length: int | None = None
+    ) -> Iterator[bytes]:
+        """Bytes ``offset`` to ``offset + length`` (the end when None) of the content
+        ``refs`` make up, chunk by chunk; chunks wholly outside the range are not read."""
+        end = None if length is None else offset + length
+        pos = 0
+        for ref in refs:
+            start, pos = pos, pos + ref.length
+            if end is not None and start >= end:
+                break
+            if pos <= offset:
+                continue
+            data = self.read_chunk(ref)
+            lo = max(offset - start, 0)
+            hi = ref.length if end is None else min(end - start, ref.length)
+            yield data if (lo, hi) == (0, ref.length) else data[lo:hi]
+
     def read_all(self, refs: Iterable[DataRef]) -> bytes:
         return b"".join(self.iter_chunks(refs))

@@ -61,12 +61,21 @@ def diff_file(svc: Svc, new: str, old: str | None = None, path: str | None = Non
     response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def get_file(svc: Svc, ref: str, path: str | None = None, download: bool = False) -> Any:
-    """The bytes of one file, streamed (verified chunk by chunk)."""
+def get_file(
+    svc: Svc,
+    ref: str,
+    path: str | None = None,
+    download: bool = False,
+    offset: int = 0,
+    length: int | None = None,
+) -> Any:
+    """The bytes of one file, streamed (verified chunk by chunk); ``offset`` and ``length``
+    select a byte range (only the chunks overlapping it are read)."""
     info = svc.inspect_file(ref, path)
-    chunks = svc.iter_file(ref, path)
+    chunks = svc.iter_file(ref, path, offset=offset, length=length)
     name = PurePosixPath(info.path).name or "file"
-    headers = {"Content-Length": str(info.size), "X-Loxo-Hash": info.hash}
+    size = max(0, min(info.size, offset + (info.size if length is None else length)) - offset)
+    headers = {"Content-Length": str(size), "X-Loxo-Hash": info.hash}
     if download:
         headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     media = mimetypes.guess_type(name)[0] or "application/octet-stream"
