@@ -332,8 +332,10 @@ class TestRayExecutor(ExecutorContract):
         sets = [d.set(t, [d.simple(f"s{s}d{i}") for i in range(2)]) for s in range(4)]
         run = Background(executor, sets, parallelism=4)
         end = time.monotonic() + 30  # (each running datum's output is seen in its /pfs/out)
-        while len(list(tmp_path.glob("scratch/*/pfs/out/s*"))) < 4 and time.monotonic() < end:
-            time.sleep(0.05)
+        started: set[str] = set()
+        while len(started) < 4 and time.monotonic() < end:
+            started |= {p.name for p in tmp_path.glob("scratch/*/pfs/out/s*")}
+            time.sleep(0.01)
         killed = ray_cluster.kill_node()
         try:
             run.join(60)

@@ -217,3 +217,31 @@ def test_a_command_as_another_user_is_contained(other_user_host: Host) -> None:
         pytest.skip("no user 'nobody' here")
     t = Transform(cmd=hostile().cmd, env=other_user_host.env(), user=str(nobody.pw_uid))
     other_user_host.check(run_local(other_user_host, t))
+
+
+@pytest.mark.parametrize("agent", ["1", "0"])
+def test_what_a_pipeline_runs_from_under_tmp_stays_in_sight_read_only(
+    host: Host, monkeypatch: pytest.MonkeyPatch, agent: str
+) -> None:
+    # a program on the pipeline's PATH and its working directory, both under the host's
+    # /tmp (which the sandbox replaces): shown again, read-only
+    monkeypatch.setenv("LOXO_SANDBOX_AGENT", agent)
+    tools = Path(tempfile.mkdtemp(prefix="loxo-test-tools-"))
+    try:
+        (tools / "bin").mkdir()
+        (tools / "bin" / "loxo-tool").write_text("#!/bin/sh\ncat data > /pfs/out/x\n")
+        (tools / "bin" / "loxo-tool").chmod(0o755)
+        (tools / "wd").mkdir()
+        (tools / "wd" / "data").write_text("from the host\n")
+        script = "loxo-tool; if touch evil 2>/dev/null; then echo breach > /pfs/out/y; fi"
+        t = Transform(
+            cmd=("sh", "-c", script),
+            env=(("PATH", f"{tools}/bin:{os.environ['PATH']}"),),
+            working_dir=str(tools / "wd"),
+        )
+        r = run_local(host, t)
+        assert r.state == DatumState.SUCCESS, (r.error, r.logs)
+        assert host.d.output(r) == {"/x": b"from the host\n"}
+        assert not (tools / "wd" / "evil").exists()
+    finally:
+        shutil.rmtree(tools)

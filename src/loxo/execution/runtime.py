@@ -50,7 +50,14 @@ from .runcmd import (
     user_env,
     user_options,
 )
-from .sandbox import Layout, hidden_paths, needed_paths, use_sandbox, visible_cwd
+from .sandbox import (
+    Layout,
+    env_paths,
+    hidden_paths,
+    needed_paths,
+    use_sandbox,
+    visible_cwd,
+)
 from .sandbox_session import agent_enabled
 from .task import DatumResult, DatumState, DatumTask, LogLine, TaskSet
 from .workspace import Workspace
@@ -335,12 +342,10 @@ class _DatumRun:
     def _view(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """What the sandbox hides from user code and what it shows of the host, if the
         private ``/tmp`` covers it (see :func:`~loxo.execution.sandbox.root_args`): this
-        worker's directories and the ``PATH`` of the pipeline."""
-        env = {
-            **(os.environ if self.environ is None else self.environ),
-            **dict(self.ts.transform.env),
-        }
-        visible = needed_paths(os.getcwd(), sys.path, env)
+        worker's directories, the pipeline's ``PATH`` and working directory."""
+        t = self.ts.transform
+        env = {**(os.environ if self.environ is None else self.environ), **dict(t.env)}
+        visible = (*needed_paths(os.getcwd(), sys.path, env), *env_paths({}, t.working_dir))
         return hidden_paths(self.ts.store_url, self.ts.private), visible
 
     def _writable_pfs(self) -> str:

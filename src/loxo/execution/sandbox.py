@@ -188,9 +188,12 @@ def needed_paths(
     return tuple(dict.fromkeys(p for p in paths if p))
 
 
-def env_paths(env: Mapping[str, str]) -> tuple[str, ...]:
-    """The directories named by ``PATH`` and ``PYTHONPATH`` in ``env``."""
+def env_paths(env: Mapping[str, str], working_dir: str = "") -> tuple[str, ...]:
+    """The directories named by ``PATH`` and ``PYTHONPATH`` in ``env``, and a pipeline's
+    ``working_dir`` (unless it is under ``/pfs``)."""
     paths = [*env.get("PATH", "").split(os.pathsep), *env.get("PYTHONPATH", "").split(os.pathsep)]
+    if os.path.isabs(working_dir) and not _under(working_dir, PFS):
+        paths.append(working_dir)
     return tuple(p for p in paths if p)
 
 

@@ -90,7 +90,7 @@ BOOT = (
     "from loxo.execution.sandbox_worker import boot; boot(*map(int, sys.argv[2:]))"
 )
 # what a contained worker is started for: its store, the private paths, the pipeline's
-# own PATH and PYTHONPATH entries (which its sandbox shows)
+# own PATH and PYTHONPATH entries and working directory (which its sandbox shows)
 Kind = tuple[str, tuple[str, ...], tuple[str, ...]]
 LOST = 3  # the worker's exit code when its /pfs became unusable (see Workspace.lost)
 
@@ -114,7 +114,8 @@ def kind(ts: TaskSet) -> Kind | None:
     started for one store and one private set of paths serve only sets of the same."""
     if not wanted(ts):
         return None
-    return ts.store_url, ts.private, env_paths(dict(ts.transform.env))
+    t = ts.transform
+    return ts.store_url, ts.private, env_paths(dict(t.env), t.working_dir)
 
 
 class SandboxedProcess:
