@@ -139,12 +139,14 @@ def time_pool(paths: list[str], dst: str, par: int) -> float:
         return time.perf_counter() - t
 
 
-def bwrap_argv(pfs: Path, dst: str) -> list[str]:
-    """loxo's sandbox arguments (``pfs`` at ``/pfs``) around ``cp -r -t dst``."""
-    from loxo.execution.sandbox import Layout
+def bwrap_argv(pfs: Path, src: Path) -> list[str]:
+    """loxo's sandbox arguments (``pfs`` at ``/pfs``, ``src`` in sight) around
+    ``cp -r -t /pfs/out``."""
+    from loxo.execution.sandbox import Layout, needed_paths
 
-    pfs.mkdir(exist_ok=True)
-    return Layout(str(pfs), True).wrap(["cp", "-r", "-t", dst], "/")
+    (pfs / "out").mkdir(parents=True, exist_ok=True)
+    visible = (*needed_paths(os.getcwd(), sys.path), str(src))
+    return Layout(str(pfs), True).wrap(["cp", "-r", "-t", "/pfs/out"], "/", (), visible)
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -206,7 +208,7 @@ def main() -> int:
         for path, data in files:
             (src / path[1:]).write_bytes(data)
         paths = sorted(str(p) for p in src.iterdir())
-        bwrap = bwrap_argv(d / "bw-pfs", str(d / "bw-dst")) if sandbox_ok else None
+        bwrap = bwrap_argv(d / "bw-pfs", src) if sandbox_ok else None
         baselines: dict[str, Callable[[str], float]] = {
             "xargs sh -c cp": lambda dst: time_xargs(
                 paths, ["sh", "-c", f'cp "$1" {dst}/', "sh"], par
@@ -222,11 +224,7 @@ def main() -> int:
             # each variant next to its own baseline run, in alternating order, so that
             # the machine's drift (seconds to minutes) falls on both sides of a pair
             if r == 0 and bwrap is not None and "xargs cp" in wanted:  # the floor, once
-                bw_dst = d / "bw-dst"
-                bw_dst.mkdir(exist_ok=True)
-                base.setdefault("xargs bwrap cp", []).append(
-                    baselines["xargs bwrap cp"](str(bw_dst))
-                )
+                base.setdefault("xargs bwrap cp", []).append(baselines["xargs bwrap cp"](""))
             for v in variants:
                 dst = d / f"dst-{k}"
                 dst.mkdir()

@@ -448,13 +448,16 @@ class ExecutorContract:
     # --- control -------------------------------------------------------------------------
 
     def test_restart_datum(self, executor: Executor, d: Datums, tmp_path: Path) -> None:
-        # the sandbox hides the host's /tmp: the command leaves its marker in /pfs
+        # the sandbox hides the host's /tmp and shows /pfs/in read-only: the command
+        # leaves its marker in /pfs/out, and the test, outside, one in the datum's input
         t = sh(
-            "if [ -e /pfs/started ]; then echo again > /pfs/out/x; "
-            "else echo first; touch /pfs/started; sleep 30; fi"
+            "if [ -e /pfs/in/again ]; then echo again > /pfs/out/x; "
+            "else echo first; touch /pfs/out/started; sleep 30; fi"
         )
         run = Background(executor, [d.set(t, [d.simple("d1")], datum_tries=2)])
-        wait_glob(tmp_path / "scratch", "*/pfs/started")
+        wait_glob(tmp_path / "scratch", "*/pfs/out/started")
+        for started in (tmp_path / "scratch").glob("*/pfs/out/started"):
+            (started.parent.parent / "in" / "again").touch()
         assert not executor.restart_datum("job1", "other")
         assert executor.restart_datum("job1", "d1")
         assert run.join(10) < 10
@@ -477,10 +480,10 @@ class ExecutorContract:
 
     def test_cancel_stops_the_job(self, executor: Executor, d: Datums, tmp_path: Path) -> None:
         token = f"{time.time_ns() % 10**9}"
-        t = sh(f"touch /pfs/started; sleep 30.{token}")
+        t = sh(f"touch /pfs/out/started; sleep 30.{token}")
         sets = [d.set(t, [d.simple(f"s{s}-{i}") for i in range(3)]) for s in range(3)]
         run = Background(executor, sets, parallelism=2)
-        wait_glob(tmp_path / "scratch", "*/pfs/started")
+        wait_glob(tmp_path / "scratch", "*/pfs/out/started")
         executor.cancel("job1")
         assert run.join(5) < 8
         assert run.results == []

@@ -85,19 +85,29 @@ class TestLocalExecutor(ExecutorContract):
 
     @pytest.mark.parametrize("layout", ["fallback", "sandbox"], indirect=True)
     def test_worker_death_under_a_command_charges_its_datum_and_kills_its_group(
-        self, executor: LocalExecutor, d: Datums, tmp_path: Path, layout: str
+        self,
+        executor: LocalExecutor,
+        d: Datums,
+        tmp_path: Path,
+        layout: str,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         # which datum runs, and its command's process group, the parent reads from the
         # worker's shared-memory slot: no message tells it (a worker inside its sandbox
         # records no group: everything in the sandbox dies with it)
+        # (the sandbox shows the working directory read-only: the test's flag is seen there)
         script = (
-            'if [ "$PACH_DATUM_ID" = d1 ] && mkdir "$MARK" 2>/dev/null; then '
-            'sleep 30 & echo $! > "$SLEEPER"; wait; fi; echo ok > /pfs/out/$PACH_DATUM_ID'
+            'if [ "$PACH_DATUM_ID" = d1 ] && [ ! -e "$FLAG" ]; then '
+            "sleep 30 & echo $! > /pfs/out/sleeper; wait; fi; echo ok > /pfs/out/$PACH_DATUM_ID"
         )
-        env = (("MARK", str(tmp_path / "mark")), ("SLEEPER", str(tmp_path / "sleeper")))
+        monkeypatch.chdir(tmp_path)
+        env = (("FLAG", str(tmp_path / "flag")),)
         tasks = [d.simple("d0"), d.simple("d1"), d.simple("d2")]
         run = Background(executor, [d.set(sh(script, env=env), tasks, datum_tries=2)])
-        sleeper = int(wait_for(tmp_path / "sleeper"))
+        wait_glob(tmp_path / "scratch", "*/pfs/out/sleeper")
+        [found] = (tmp_path / "scratch").glob("*/pfs/out/sleeper")
+        sleeper = int(wait_for(found))
+        (tmp_path / "flag").touch()
         [worker] = executor.worker_pids()
         os.kill(worker, signal.SIGKILL)
         run.join(15)
@@ -197,9 +207,9 @@ class TestLocalExecutor(ExecutorContract):
 
     def test_close_leaves_no_process_behind(self, d: Datums, tmp_path: Path) -> None:
         ex = LocalExecutor(workers=2)
-        t = sh("touch /pfs/started; sleep 30")
+        t = sh("touch /pfs/out/started; sleep 30")
         run = Background(ex, [d.set(t, [d.simple("d1")]), d.set(sh("true"), [d.simple("d2")])], 2)
-        wait_glob(tmp_path / "scratch", "*/pfs/started")
+        wait_glob(tmp_path / "scratch", "*/pfs/out/started")
         pids = ex.worker_pids()
         ex.close()
         with pytest.raises(ExecutorClosed):

@@ -158,19 +158,23 @@ class TestRayExecutor(ExecutorContract):
     ) -> None:
         # "a" runs long enough that its slot cannot be done with it (and take "b") before
         # the cancel reaches the board, even on a loaded machine
-        running = d.set(sh(f"touch {tmp_path}/a-started; sleep 6"), [d.simple("a")], "job-a")
-        queued = d.set(sh(f"touch {tmp_path}/b-ran"), [d.simple("b")], "job-b")
+        # (the sandbox lets commands write only /pfs/out: their markers are seen there)
+        running = d.set(sh("touch /pfs/out/a-started; sleep 6"), [d.simple("a")], "job-a")
+        queued = d.set(sh("touch /pfs/out/b-ran; sleep 6"), [d.simple("b")], "job-b")
         run = Background(executor, [running, queued], parallelism=1)
-        wait_for_file = tmp_path / "a-started"
         deadline = time.monotonic() + 30
-        while not wait_for_file.exists() and time.monotonic() < deadline:
+        while not list(tmp_path.glob("scratch/*/pfs/out/a-started")):
+            assert time.monotonic() < deadline, "a never started"
             time.sleep(0.02)
         executor.cancel("job-b")
+        end = time.monotonic() + 30
+        while not run.results and time.monotonic() < end:  # until "a" is done
+            assert not list(tmp_path.glob("scratch/*/pfs/out/b-ran")), "b ran"
+            time.sleep(0.02)
         run.join(30)
         rs = by_id(run.results)
         assert set(rs) == {"a"} and rs["a"].state == DatumState.SUCCESS, rs
         assert rs["a"].attempts == 1
-        assert not (tmp_path / "b-ran").exists()
 
     # --- workers and nodes dying ---------------------------------------------------------
 
@@ -264,12 +268,25 @@ class TestRayExecutor(ExecutorContract):
         # the Ray worker ends with its contained worker: its driver charges the datum that
         # ran, and runs the rest of the set again
         _require_sandbox(monkeypatch)
+        # the first attempt of d1 marks its /pfs/out and kills its worker; the test then
+        # leaves a flag where the sandbox shows it (a directory on the pipeline's PATH)
+        flags = tmp_path / "flags"
+        flags.mkdir()
         script = (
-            f'if [ "$PACH_DATUM_ID" = d1 ] && mkdir {tmp_path}/mark 2>/dev/null; then '
-            "kill -9 $PPID; sleep 5; fi; echo $PACH_DATUM_ID > /pfs/out/x"
+            f'if [ "$PACH_DATUM_ID" = d1 ] && [ ! -e {flags}/spare ]; then '
+            "touch /pfs/out/killing; sleep 0.5; kill -9 $PPID; sleep 5; fi; "
+            "echo $PACH_DATUM_ID > /pfs/out/x"
         )
         tasks = [d.simple(f"d{i}") for i in range(3)]
-        rs = by_id(executor.run([d.set(sh(script), tasks, datum_tries=2)]))
+        path = f"{flags}:{os.environ['PATH']}"
+        run = Background(executor, [d.set(sh(script, env=(("PATH", path),)), tasks, datum_tries=2)])
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("scratch/*/pfs/out/killing")):
+            assert time.monotonic() < deadline, "d1 never started"
+            time.sleep(0.01)
+        (flags / "spare").touch()
+        run.join(60)
+        rs = by_id(run.results)
         assert {k: (r.state, r.attempts) for k, r in rs.items()} == {
             "d0": (DatumState.SUCCESS, 1),
             "d1": (DatumState.SUCCESS, 2),
@@ -311,15 +328,14 @@ class TestRayExecutor(ExecutorContract):
         """Kill the second node while it runs datums: its sets finish on the head, every
         datum has one result and the outputs are a clean run's. (A node joins again.)"""
         head = head_node_id()
-        t = sh(
-            'echo "$PACH_DATUM_ID" > /pfs/out/$PACH_DATUM_ID; '
-            f"touch {tmp_path}/started-$PACH_DATUM_ID; sleep 1"
-        )
+        t = sh('echo "$PACH_DATUM_ID" > /pfs/out/$PACH_DATUM_ID; sleep 1')
         sets = [d.set(t, [d.simple(f"s{s}d{i}") for i in range(2)]) for s in range(4)]
         run = Background(executor, sets, parallelism=4)
-        end = time.monotonic() + 30
-        while len(list(tmp_path.glob("started-*"))) < 4 and time.monotonic() < end:
-            time.sleep(0.05)
+        end = time.monotonic() + 30  # (each running datum's output is seen in its /pfs/out)
+        started: set[str] = set()
+        while len(started) < 4 and time.monotonic() < end:
+            started |= {p.name for p in tmp_path.glob("scratch/*/pfs/out/s*")}
+            time.sleep(0.01)
         killed = ray_cluster.kill_node()
         try:
             run.join(60)

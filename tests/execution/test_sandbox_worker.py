@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -216,14 +217,25 @@ def test_a_bound_workspace_is_mended_in_place_or_lost(tmp_path: Path) -> None:
 def test_the_sandboxed_worker_is_replaced_when_its_pfs_is_lost(
     one_worker: LocalExecutor, d: Datums, scratch: Path
 ) -> None:
-    # the datum removes its worker's /pfs through the host path: it fails, saying why,
-    # and the worker ends (it cannot make another bind); the next datum runs in a new one
+    # something outside the sandbox removes the worker's /pfs while a datum runs (user
+    # code cannot: the host path is out of its sight): the datum fails, and the worker
+    # ends (it cannot make another bind); the next datum runs in a new one
     [first] = one_worker.run([d.set(Transform(cmd=("true",)), [d.simple("d0")])])
     [pid] = one_worker.worker_pids()
     [host] = [p for p in scratch.iterdir() if p.name.startswith(PREFIX)]
-    script = '[ "$PACH_DATUM_ID" = d1 ] && rm -rf "$HOSTPFS"; echo ok > /pfs/out/x'
-    t = Transform(cmd=("sh", "-c", script), env=(("HOSTPFS", str(host / "pfs")),))
+    script = '[ "$PACH_DATUM_ID" = d1 ] && { : > /pfs/out/go; sleep 2; }; echo ok > /pfs/out/x'
+    t = Transform(cmd=("sh", "-c", script))
+
+    def remove() -> None:
+        deadline = time.monotonic() + 30
+        while not (host / "pfs" / "out" / "go").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        subprocess.run(["rm", "-rf", str(host / "pfs")], check=True)
+
+    remover = threading.Thread(target=remove)
+    remover.start()
     rs = by_id(one_worker.run([d.set(t, [d.simple("d1"), d.simple("d2")], datum_tries=1)]))
+    remover.join()
     assert first.state == DatumState.SUCCESS
     assert (rs["d1"].state, rs["d1"].attempts) == (DatumState.FAILED, 1)
     assert rs["d1"].error == "exit code 2"  # sh: cannot create /pfs/out/x

@@ -9,15 +9,23 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 import loxo
 
 
-def test_restarting_a_stuck_datum_runs_its_next_attempt(tmp_path: Path) -> None:
-    marker = tmp_path / "stuck-once"
-    # the first attempt of /b marks itself and hangs; the second finds the mark and copies
+def test_restarting_a_stuck_datum_runs_its_next_attempt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the first attempt of /b marks itself (in /pfs/out: the sandbox lets it write nowhere
+    # else) and hangs; the test then leaves a flag where the sandbox shows it (in the
+    # working directory, read-only), and the second attempt finds it and copies
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LOXO_SCRATCH", str(tmp_path / "scratch"))
+    flag = tmp_path / "restarted"
     script = (
-        f'if [ "$(basename /pfs/in/*)" = b ] && [ ! -e {marker} ]; then '
-        f"touch {marker}; sleep 60; fi; cp /pfs/in/* /pfs/out/"
+        f'if [ "$(basename /pfs/in/*)" = b ] && [ ! -e {flag} ]; then '
+        "touch /pfs/out/stuck-once; sleep 60; fi; cp /pfs/in/* /pfs/out/"
     )
     doc = {"pipeline": {"name": "copy"}, "transform": {"cmd": ["sh", "-c", script]},
            "datum_tries": 2, "input": {"pfs": {"repo": "in", "glob": "/*"}}}  # fmt: skip
@@ -33,9 +41,11 @@ def test_restarting_a_stuck_datum_runs_its_next_attempt(tmp_path: Path) -> None:
         driving = threading.Thread(target=c.drive)
         driving.start()
         deadline = start + 30
-        while not marker.exists() and time.monotonic() < deadline:
+        while not (marked := list(tmp_path.glob("scratch/*/pfs/out/stuck-once"))):
+            assert time.monotonic() < deadline, "the stuck attempt never started"
             time.sleep(0.02)
-        assert marker.exists(), "the stuck attempt never started"
+        assert marked
+        flag.touch()
         with loxo.Client(home) as other:  # as `loxo restart datum` from another shell
             stuck = next(d for d in other.list_datum("copy", commit) if d.inputs[0]["path"] == "/b")
             assert stuck.state == "STARTING"

@@ -79,13 +79,24 @@ def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def reset_dir(path: Path, owner: tuple[int, int] | None = None) -> None:
-    """Make ``path`` an empty directory (owned by ``owner`` = (uid, gid) when given)."""
-    if path.exists() or path.is_symlink():
-        if path.is_dir() and not path.is_symlink():
-            remove_tree(path)
-        else:
-            path.unlink()
-    path.mkdir(parents=True)
+def empty_dir(path: str, owner: tuple[int, int] | None = None) -> None:
+    """Make the directory ``path`` empty, in place (the same inode: a sandbox may have it
+    mounted), owned by ``owner`` = (uid, gid) when given, with a plain ``mkdir``'s mode;
+    anything but a directory there is replaced by a new one."""
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        os.unlink(path)
+        os.mkdir(path)
+    else:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(path, 0o777 & ~umask)  # user code may have closed it
+        with os.scandir(path) as it:
+            entries = [(e.path, e.is_dir(follow_symlinks=False)) for e in it]
+        for inner, is_dir in entries:
+            if is_dir:
+                remove_tree(Path(inner))
+            else:
+                os.unlink(inner)
     if owner is not None:
         os.chown(path, *owner)

@@ -301,9 +301,9 @@ class LocalExecutor(WorkerEnds, Executor):
 
     def _assign(self) -> None:
         while (sj := self._eligible()) is not None:
-            sandboxed = sandbox_worker.wanted(sj.ts)
+            kind = sandbox_worker.kind(sj.ts)
             idle = [w for w in self._workers if w.sj is None]
-            w = next((w for w in idle if w.sandboxed == sandboxed), None)
+            w = next((w for w in idle if w.kind == kind), None)
             if w is None:
                 if len(self._workers) >= self._worker_limit():
                     if not idle:
@@ -312,7 +312,7 @@ class LocalExecutor(WorkerEnds, Executor):
                     # on the way, if there is one)
                     self._retire(min(idle, key=lambda w: len(w.closing)))
                 try:
-                    w = start_worker(self._ctx, sandboxed=sandboxed)
+                    w = start_worker(self._ctx, kind)
                 except Exception as e:
                     self._queue.remove(sj)
                     sj.run.results.put(e)

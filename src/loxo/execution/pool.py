@@ -116,6 +116,7 @@ class WorkerHandle:
     deadline: float | None = None
     timeout: float = 0.0
     ready: bool = False
+    kind: sandbox_worker.Kind | None = None  # inside its own sandbox: what for (see kind)
 
     def assign(self, sj: SetJob | None, seq: int = -1) -> None:
         """``sj`` is sent to this worker as set ``seq`` (None: the worker is idle)."""
@@ -126,7 +127,7 @@ class WorkerHandle:
 
     @property
     def sandboxed(self) -> bool:
-        """Whether it runs inside its own sandbox (sets of commands only)."""
+        """Whether it runs inside its own sandbox."""
         return isinstance(self.proc, SandboxedProcess)
 
     def datum(self) -> str | None:
@@ -172,13 +173,14 @@ def mp_context(start_method: str | None) -> Any:
     return ctx
 
 
-def start_worker(ctx: Any, *, sandboxed: bool = False) -> WorkerHandle:
+def start_worker(ctx: Any, kind: sandbox_worker.Kind | None = None) -> WorkerHandle:
     """Start one worker with this process's environment, ``sys.path`` and cwd: from
-    ``ctx``, or under bubblewrap (``sandboxed``, :mod:`~loxo.execution.sandbox_worker`)."""
+    ``ctx``, or under bubblewrap for sets of ``kind`` (:mod:`~loxo.execution.
+    sandbox_worker`)."""
     setup = worker_module.WorkerSetup(dict(os.environ), list(sys.path), os.getcwd())
-    if sandboxed:
-        sproc, sconn, sctrl, sslot = sandbox_worker.start(setup)
-        return WorkerHandle(sproc, sconn, sctrl, sslot)
+    if kind is not None:
+        sproc, sconn, sctrl, sslot = sandbox_worker.start(setup, kind)
+        return WorkerHandle(sproc, sconn, sctrl, sslot, kind=kind)
     conn, child_conn = ctx.Pipe(duplex=True)
     ctrl_r, ctrl_w = ctx.Pipe(duplex=False)
     slot = WorkerSlot(ctx)

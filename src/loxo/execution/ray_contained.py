@@ -99,7 +99,7 @@ def run_contained(
     the set was cancelled already), ``event`` for each attempt the driver must hear of
     (``("attempt", datum, n, logs)``), ``result`` for each result, in order. If the worker
     dies, ``lost(attempt event of the datum it ran, or None)``, which must not return."""
-    w = _ready()
+    w = _ready(ts)
     seq = next(_seqs)
     relay = Relay(w, seq, ts)
     if not begin(relay):  # cancelled already: the worker must not even see it (a cancel
@@ -145,16 +145,21 @@ def run_contained(
             lost(running)
 
 
-def _ready() -> WorkerHandle:
-    """The contained worker, started (again) if there is none, it died, or the
-    environment changed."""
+def _ready(ts: TaskSet) -> WorkerHandle:
+    """The contained worker for ``ts``, started (again) if there is none, it died, or the
+    environment or the kind of set changed (see :func:`~loxo.execution.sandbox_worker.
+    kind`)."""
     global _worker, _env
     env = dict(os.environ)
-    if _worker is not None and (_worker.proc.exitcode is not None or env != _env):
+    kind = sandbox_worker.kind(ts)
+    assert kind is not None  # (wanted: the caller checked)
+    if _worker is not None and (
+        _worker.proc.exitcode is not None or env != _env or _worker.kind != kind
+    ):
         _stop()
     if _worker is None:
         setup = WorkerSetup(env, list(sys.path), os.getcwd())
-        _worker = WorkerHandle(*sandbox_worker.start(setup))
+        _worker = WorkerHandle(*sandbox_worker.start(setup, kind), kind=kind)
         _env = env
         atexit.register(_stop)  # (a normal exit: it would die with us, its scratch left)
     return _worker

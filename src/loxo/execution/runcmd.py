@@ -75,9 +75,28 @@ def user_options(user: str) -> dict[str, Any]:
 
 def check_reachable(path: str, user: str) -> None:
     """Fail unless ``user`` may traverse every directory down to ``path``."""
+    closed = _closed_on_the_way(path, user)
+    if closed:
+        raise CommandError(
+            f"transform.user {user!r} cannot reach the datum's scratch directory "
+            f"({closed} is closed to it); set LOXO_SCRATCH to a directory that "
+            "user can traverse"
+        )
+
+
+def reachable(path: str, user: str) -> bool:
+    """Whether ``user`` may traverse every directory down to ``path`` (which exists)."""
+    try:
+        return not _closed_on_the_way(path, user)
+    except OSError:
+        return False
+
+
+def _closed_on_the_way(path: str, user: str) -> str:
+    """The first directory on the way to ``path`` that ``user`` may not traverse ("": none)."""
     options = user_options(user)
     if not options:
-        return
+        return ""
     uid, groups = options["user"], {options["group"], *options["extra_groups"]}
     current = os.path.abspath(path)
     while True:
@@ -89,14 +108,10 @@ def check_reachable(path: str, user: str) -> None:
         else:
             bit = stat.S_IXOTH
         if not st.st_mode & bit:
-            raise CommandError(
-                f"transform.user {user!r} cannot reach the datum's scratch directory "
-                f"({current} is closed to it); set LOXO_SCRATCH to a directory that "
-                "user can traverse"
-            )
+            return current
         parent = os.path.dirname(current)
         if parent == current:
-            return
+            return ""
         current = parent
 
 

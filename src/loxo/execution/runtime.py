@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -36,13 +37,27 @@ from loxo.storage.registry import open_store
 
 from . import pyfunc
 from .control import DatumControl
-from .environment import pipeline_env, process_env, reset_dir, scratch_dir
+from .environment import empty_dir, pipeline_env, process_env, scratch_dir
 from .logs import LogCollector
 from .materialize import input_dir, local_path, materialize
 from .output import Uploaded, collect, upload
 from .output_pack import PackGroup
-from .runcmd import CommandError, check_reachable, run_command, user_env, user_options
-from .sandbox import Layout, use_sandbox, visible_cwd
+from .runcmd import (
+    CommandError,
+    check_reachable,
+    reachable,
+    run_command,
+    user_env,
+    user_options,
+)
+from .sandbox import (
+    Layout,
+    env_paths,
+    hidden_paths,
+    needed_paths,
+    use_sandbox,
+    visible_cwd,
+)
 from .sandbox_session import agent_enabled
 from .task import DatumResult, DatumState, DatumTask, LogLine, TaskSet
 from .workspace import Workspace
@@ -78,12 +93,23 @@ def _worker_name(pid: int) -> str:
     return f"{socket.gethostname()}:{pid}"
 
 
+_store_paths: dict[str, str] = {}  # store URL -> where this process opens it instead
+
+
+def set_store_path(url: str, path: str) -> None:
+    """Open the local store ``url`` at ``path`` in this process (a worker inside its
+    sandbox, where the store's own directory is out of sight: ``/proc/self/fd/N``)."""
+    with _stores_lock:
+        _store_paths[url] = path
+        _stores.pop(url, None)
+
+
 def store_for(url: str) -> ObjectStore:
     """One store object per URL per process (opened on first use)."""
     with _stores_lock:
         store = _stores.get(url)
         if store is None:
-            store = _stores[url] = open_store(url)
+            store = _stores[url] = open_store(_store_paths.get(url, url))
         return store
 
 
@@ -197,7 +223,7 @@ class _DatumRun:
             if not self.materialized:
                 t0 = time.monotonic()
                 store = store_for(self.ts.store_url)
-                pfs = self.layout.host_pfs
+                pfs = self._writable_pfs()
                 made: tuple[str, ...] = ()
                 if self.workspace is not None:  # it made the input directories
                     made = tuple(f"{pfs}/{i.name}" for i in self.task.inputs)
@@ -250,13 +276,14 @@ class _DatumRun:
         return ok, error
 
     def _reset_out(self, out: str, owner: tuple[int, int] | None) -> None:
-        """An empty ``/pfs/out`` for this attempt (kept as made for the first one)."""
+        """An empty ``/pfs/out`` for this attempt (kept as made for the first one; else
+        emptied in place: a long-lived sandbox has this very directory mounted)."""
         if self.out_fresh:
             self.out_fresh = False
             if owner is not None:
                 os.chown(out, *owner)
             return
-        reset_dir(Path(out), owner)
+        empty_dir(out, owner)
 
     def _recover(self) -> bool:
         self.control.begin_attempt()
@@ -282,12 +309,17 @@ class _DatumRun:
         if contained:  # this worker is in the sandbox: /pfs is where the command sees it
             argv, cwd = list(cmd), t.working_dir or None
         elif layout.sandboxed and not t.user and self.workspace is not None and agent_enabled():
-            session = self.workspace.sandbox()
+            session = self.workspace.sandbox(*self._view())
             argv, cwd = list(cmd), t.working_dir or visible_cwd(os.getcwd())
         elif layout.sandboxed:
             # another user may not reach the caller's directory: they start at the root
             inherited = "/" if t.user else visible_cwd(os.getcwd())
-            argv, cwd = layout.wrap(list(cmd), t.working_dir or inherited), None
+            hidden, visible = self._view()
+            if t.user:  # bubblewrap runs as that user: what it cannot reach is not shown
+                hidden = tuple(p for p in hidden if reachable(p, t.user))
+                visible = tuple(p for p in visible if reachable(p, t.user))
+            argv = layout.wrap(list(cmd), t.working_dir or inherited, hidden, visible)
+            cwd = None
         else:
             workdir = layout.rewrite(t.working_dir) if t.working_dir else ""
             argv, cwd = [layout.rewrite(a) for a in cmd], workdir or None
@@ -306,6 +338,24 @@ class _DatumRun:
         )
         self.result.process_seconds += outcome.seconds
         return outcome.ok, outcome.error
+
+    def _view(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What the sandbox hides from user code and what it shows of the host, if the
+        private ``/tmp`` covers it (see :func:`~loxo.execution.sandbox.root_args`): this
+        worker's directories, the pipeline's ``PATH`` and working directory."""
+        t = self.ts.transform
+        env = {**(os.environ if self.environ is None else self.environ), **dict(t.env)}
+        visible = (*needed_paths(os.getcwd(), sys.path, env), *env_paths({}, t.working_dir))
+        return hidden_paths(self.ts.store_url, self.ts.private), visible
+
+    def _writable_pfs(self) -> str:
+        """Where this worker writes the datum's inputs: ``/pfs`` on the host, or, for a
+        worker inside its sandbox (where user code sees ``/pfs`` read-only), its
+        writable twin (:attr:`~loxo.execution.workspace.Workspace.writable`)."""
+        if self._contained():
+            assert self.workspace is not None and self.workspace.writable is not None
+            return self.workspace.writable
+        return self.layout.host_pfs
 
     def _contained(self) -> bool:
         """Whether this worker runs inside its own sandbox (its workspace is bound)."""

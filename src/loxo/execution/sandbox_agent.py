@@ -43,7 +43,9 @@ MAX_MESSAGE = 1 << 20
 _FDS_SPACE = socket.CMSG_SPACE(3 * array.array("i").itemsize)
 
 
-def _undumpable() -> None:
+def undumpable() -> None:
+    """``PR_SET_DUMPABLE`` 0: processes of the same user cannot ptrace this one nor open
+    its ``/proc`` entries (its descriptors, memory); kept across ``fork``."""
     try:
         import ctypes
 
@@ -245,7 +247,7 @@ class _Commands:
 
 
 def main(fd: int) -> None:
-    _undumpable()
+    undumpable()
     os.set_inheritable(fd, False)
     for std in range(3):  # the descriptors bwrap gave us must not reach commands either
         os.set_inheritable(std, False)

@@ -13,10 +13,11 @@ a datum started never outlives it, and the next datum, whose files the worker pu
 same ``/pfs``, starts in an empty sandbox. Timeouts and kills go through the agent too
 (:meth:`AgentProcess.kill`).
 
-Differences from a per-datum sandbox: the sandbox keeps no capability even when the worker
-runs as root (``--cap-drop ALL``: nothing a datum mounts could outlive it), and the agent is
-a process of the sandbox (undumpable; a datum that kills it fails, and the worker starts a
-new sandbox). ``--die-with-parent`` ends the sandbox with the worker. Commands that switch
+As in every sandbox, no capability is kept even when the worker runs as root
+(``--cap-drop ALL``: nothing a datum does can remount what is read-only). Differences from
+a per-datum sandbox: the agent is a process of the sandbox (undumpable; a datum that kills
+it fails, and the worker starts a new sandbox). ``--die-with-parent`` ends the sandbox
+with the worker. Commands that switch
 users (``transform.user``) still get a sandbox of their own; ``LOXO_SANDBOX_AGENT=0`` gives
 every command one (local workers included), as before.
 """
@@ -35,7 +36,7 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
-from .sandbox import PFS, bwrap_path, root_args
+from .sandbox import bwrap_path, pfs_args, root_args
 
 AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_agent.py")
 START_TIMEOUT = 30.0
@@ -53,16 +54,22 @@ def agent_enabled() -> bool:
 
 
 class SandboxSession:
-    """bwrap + agent with ``host_pfs`` at ``/pfs``; one command at a time."""
+    """bwrap + agent with ``host_pfs`` at ``/pfs`` (its ``out`` alone writable), the paths
+    of ``hidden`` out of sight and those of ``visible`` in sight (see :func:`~loxo.
+    execution.sandbox.root_args`); one command at a time."""
 
-    def __init__(self, host_pfs: str) -> None:
-        self.host_pfs = host_pfs
+    def __init__(
+        self,
+        host_pfs: str,
+        hidden: tuple[str, ...] = (),
+        visible: tuple[str, ...] | None = None,
+    ) -> None:
+        self.host_pfs, self.view = host_pfs, (hidden, visible)
         bwrap = bwrap_path()
         if bwrap is None:
             raise AgentError("bwrap is not on PATH")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        caps = ["--cap-drop", "ALL"] if os.geteuid() == 0 else []
-        argv = [bwrap, *root_args(), *caps, "--bind", host_pfs, PFS, "--chdir", "/",
+        argv = [bwrap, *root_args(hidden, visible), *pfs_args(host_pfs), "--chdir", "/",
                 sys.executable, "-I", "-S", AGENT, str(theirs.fileno())]  # fmt: skip
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         try:

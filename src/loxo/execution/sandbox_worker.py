@@ -4,11 +4,12 @@ the commands it runs.
 A worker that starts commands through an exec agent in its long-lived sandbox
 (:mod:`~loxo.execution.sandbox_session`) pays a hop per command: the request to the agent,
 the agent's spawn, its answer, two more processes to wake on a busy machine. For sets of
-commands (without ``transform.user``) the local executor therefore starts the worker
-process itself under bubblewrap, with the same mount layout (:func:`~loxo.execution.
-sandbox.root_args`: the host's root but ``/proc``, ``/dev`` and ``/pfs``; its own PID
-namespace; ``--die-with-parent``; no capability when it runs as root), and a scratch
-directory that the parent made bound at ``/pfs``. The worker then runs each command as
+commands (without ``transform.user``) the local executor
+therefore starts the worker process itself under bubblewrap, with the same layout
+(:func:`~loxo.execution.sandbox.root_args`: the host read-only, a private ``/tmp``, the
+loxo home, the store and the scratch directories hidden; its own PID namespace;
+``--die-with-parent``; no capability), and a scratch directory that the parent made
+bound at ``/pfs``, read-only but for ``/pfs/out``. The worker then runs each command as
 it would outside (its own process group, captured pipes) and, once the command has
 ended, kills every other process of the sandbox -- there is nothing else of its own there
 (:func:`~loxo.execution.sandbox_agent.end_rest`): what a datum started never outlives it.
@@ -17,15 +18,28 @@ case) costs one ``waitid``. It is a forked child of the interpreter bubblewrap s
 the sandbox's pid 1 (``--as-pid-1``; :func:`_go_on_forked`: fresh interpreters schedule
 worse with their commands), so it is pid 2 there, and its ``kill(-1)`` spares pid 1.
 
+**The worker's own ways out.** The worker must write what its user code may not: the
+datum's inputs into ``/pfs`` and outputs into the store, both out of sight in the
+sandbox. Its parent opens both directories (the scratch ``pfs``, a local store's root)
+before bubblewrap starts and passes the descriptors; the worker reaches them as
+``/proc/self/fd/N/...`` (a descriptor's magic link leads to the host's directory, across
+mount namespaces): ``WorkerSetup.writable`` and ``stores``. It costs nothing per datum.
+User code cannot use them: the descriptors are close-on-exec in the worker (and closed in
+pid 1), and both processes are undumpable (``PR_SET_DUMPABLE`` 0, before the fork), so
+without capabilities a process of the same user can open nothing under their
+``/proc/<pid>`` (``fd``, ``cwd``, ``root``, ``mem``). A worker serves only sets of the
+store, private paths and pipeline ``PATH`` it was started for (:func:`kind`).
+
 Python transforms and commands with ``transform.user`` run in workers outside
-(``multiprocessing``): a Python call would see its own process as pid 2, and switching
-users needs capabilities that the sandbox drops.
+(``multiprocessing``): a Python call would see its own process as pid 2 (and hold the
+worker's descriptors), and switching users needs capabilities that the sandbox drops.
 
 Parent side (:func:`start`): the scratch directory ``<$LOXO_SCRATCH or temp dir>/
-loxo-worker-XXXX`` with its ``pfs`` and an ``owner`` record (this process's pid and start
-time), a socket pair for the worker's connection, a pipe for control, and the worker's
-:class:`~loxo.execution.worker_slot.WorkerSlot` in a memory file, all passed as inherited
-descriptors; then the :class:`~loxo.execution.worker.WorkerSetup` as the first message.
+loxo-worker-XXXX`` with its ``pfs`` (and ``pfs/out``) and an ``owner`` record (this
+process's pid and start time), a socket pair for the worker's connection, a pipe for
+control, and the worker's :class:`~loxo.execution.worker_slot.WorkerSlot` in a memory
+file, all passed as inherited descriptors with the two directories; then the
+:class:`~loxo.execution.worker.WorkerSetup` as the first message.
 :class:`SandboxedProcess` gives the executor the parts of ``multiprocessing``'s process
 it uses, and removes the scratch directory once the worker is gone. A parent killed
 outright cannot remove it: the first worker a process starts removes the directories whose
@@ -48,8 +62,19 @@ from pathlib import Path
 
 from .control import start_time
 from .environment import remove_tree
-from .sandbox import PFS, SandboxUnavailable, bwrap_path, root_args, use_sandbox
-from .sandbox_agent import become_subreaper
+from .sandbox import (
+    PFS,
+    SandboxUnavailable,
+    bwrap_path,
+    env_paths,
+    hidden_paths,
+    local_root,
+    needed_paths,
+    pfs_args,
+    root_args,
+    use_sandbox,
+)
+from .sandbox_agent import become_subreaper, undumpable
 from .sandbox_session import agent_enabled
 from .task import TaskSet
 from .worker import WorkerSetup
@@ -57,13 +82,16 @@ from .worker import main as worker_main
 from .worker_slot import WorkerSlot
 from .workspace import PREFIX
 
-__all__ = ["OWNER", "PREFIX", "SandboxedProcess", "boot", "start", "wanted"]
+__all__ = ["OWNER", "PREFIX", "SandboxedProcess", "boot", "kind", "start", "wanted"]
 
 OWNER = "owner"  # in a worker's scratch directory: "<pid> <start time>" of its parent
 BOOT = (
     "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
     "from loxo.execution.sandbox_worker import boot; boot(*map(int, sys.argv[2:]))"
 )
+# what a contained worker is started for: its store, the private paths, the pipeline's
+# own PATH and PYTHONPATH entries and working directory (which its sandbox shows)
+Kind = tuple[str, tuple[str, ...], tuple[str, ...]]
 LOST = 3  # the worker's exit code when its /pfs became unusable (see Workspace.lost)
 
 
@@ -79,6 +107,15 @@ def wanted(ts: TaskSet) -> bool:
         return use_sandbox()
     except SandboxUnavailable:
         return False
+
+
+def kind(ts: TaskSet) -> Kind | None:
+    """The contained worker ``ts`` needs (None: it runs in a worker outside): workers
+    started for one store and one private set of paths serve only sets of the same."""
+    if not wanted(ts):
+        return None
+    t = ts.transform
+    return ts.store_url, ts.private, env_paths(dict(t.env), t.working_dir)
 
 
 class SandboxedProcess:
@@ -113,22 +150,33 @@ class SandboxedProcess:
             remove_tree(self._scratch)
 
 
-def start(setup: WorkerSetup) -> tuple[SandboxedProcess, Connection, Connection, WorkerSlot]:
-    """Start a worker in its sandbox: (process, connection, control end, slot)."""
+def start(
+    setup: WorkerSetup, for_kind: Kind
+) -> tuple[SandboxedProcess, Connection, Connection, WorkerSlot]:
+    """Start a worker in its sandbox for sets of ``for_kind`` (see :func:`kind`):
+    (process, connection, control end, slot)."""
     bwrap = bwrap_path()
     if bwrap is None:
         raise OSError("bwrap is not on PATH")
+    store_url, private, paths = for_kind
+    hidden = hidden_paths(store_url, private)
     scratch = _scratch()
     ours, theirs = socket.socketpair()
     ctrl_r, ctrl_w = os.pipe()
     slot: WorkerSlot | None = None
+    dirs: list[int] = []  # the worker's own ways to its pfs and store (see the docstring)
     try:
         slot = WorkerSlot.in_memfd()
-        fds = (theirs.fileno(), ctrl_r, slot.fd)
-        caps = ["--cap-drop", "ALL"] if os.geteuid() == 0 else []
-        argv = [bwrap, *root_args(), "--as-pid-1", *caps, "--bind", str(scratch / "pfs"), PFS,
-                "--chdir", "/", sys.executable, "-c", BOOT, json.dumps(setup.sys_path),
-                *map(str, fds)]  # fmt: skip
+        dirs.append(_open_dir(scratch / "pfs"))
+        store_root = local_root(store_url)
+        if store_root is not None:
+            os.makedirs(store_root, exist_ok=True)
+            dirs.append(_open_dir(Path(store_root)))
+        fds = (theirs.fileno(), ctrl_r, slot.fd, *dirs)
+        visible = (*needed_paths(setup.cwd, setup.sys_path, setup.env), *paths)
+        argv = [bwrap, *root_args(hidden, visible), "--as-pid-1",
+                *pfs_args(str(scratch / "pfs")), "--chdir", "/", sys.executable, "-c", BOOT,
+                json.dumps(setup.sys_path), *map(str, fds)]  # fmt: skip
         popen = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, pass_fds=fds, start_new_session=True
         )
@@ -142,18 +190,29 @@ def start(setup: WorkerSetup) -> tuple[SandboxedProcess, Connection, Connection,
     finally:
         theirs.close()
         os.close(ctrl_r)
+        for fd in dirs:
+            os.close(fd)
     slot.close_fd()
     proc = SandboxedProcess(popen, scratch)
     conn = Connection(ours.detach())
     name = f"{socket.gethostname()}:{popen.pid}"
-    conn.send(WorkerSetup(setup.env, setup.sys_path, setup.cwd, name=name, bound=PFS))
+    stores = ((store_url, f"/proc/self/fd/{dirs[1]}"),) if store_root is not None else ()
+    writable = f"/proc/self/fd/{dirs[0]}"
+    conn.send(WorkerSetup(setup.env, setup.sys_path, setup.cwd, name, PFS, writable, stores))
     return proc, conn, Connection(ctrl_w, readable=False), slot
 
 
-def boot(conn_fd: int, ctrl_fd: int, slot_fd: int) -> None:
+def _open_dir(path: Path) -> int:
+    return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+
+
+def boot(conn_fd: int, ctrl_fd: int, slot_fd: int, *dirs: int) -> None:
     """The worker's entry point inside the sandbox (its descriptors from :func:`start`):
-    the worker proper is a forked child of this process (see :func:`_go_on_forked`)."""
-    _go_on_forked((conn_fd, ctrl_fd, slot_fd))
+    the worker proper is a forked child of this process (see :func:`_go_on_forked`).
+    Both are undumpable first: user code of the same user cannot open what is theirs
+    in ``/proc`` (the ``dirs``, the ways to the store and to a writable ``/pfs``)."""
+    undumpable()
+    _go_on_forked((conn_fd, ctrl_fd, slot_fd, *dirs))
     conn = Connection(conn_fd)
     ctrl = Connection(ctrl_fd, writable=False)
     slot = WorkerSlot.attach(slot_fd)
@@ -201,6 +260,7 @@ def _scratch() -> Path:
     root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
     try:
         os.mkdir(root / "pfs", 0o777)  # as a plain mkdir makes it (the umask applies)
+        os.mkdir(root / "pfs" / "out", 0o777)  # the sandbox's one writable mount of it
         me = os.getpid()
         (root / OWNER).write_text(f"{me} {start_time(me) or 0}")
     except BaseException:

@@ -91,6 +91,7 @@ class TaskSet:
     datum_timeout: float | None = None
     env: tuple[tuple[str, str], ...] = ()  # job-wide: PACH_JOB_ID, PPS_PIPELINE_NAME, ...
     resources: tuple[tuple[str, float], ...] = ()  # cpu, memory (bytes), gpu, disk
+    private: tuple[str, ...] = ()  # host paths user code must not see (the loxo home)
 
 
 @dataclass(frozen=True)

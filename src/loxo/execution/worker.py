@@ -58,7 +58,7 @@ from .capture import FdCapture
 from .control import DatumControl
 from .lifeline import Owner, die_with_parent, owner_dying
 from .output_pack import PackGroup
-from .runtime import Resume, run_datum, set_worker_name, store_for
+from .runtime import Resume, run_datum, set_store_path, set_worker_name, store_for
 from .sandbox import visible_cwd
 from .task import DatumResult, DatumState, LogLine, TaskSet
 from .worker_slot import WorkerSlot
@@ -77,6 +77,8 @@ class WorkerSetup:
     name: str = ""  # how results name this worker (default: host and pid)
     bound: str | None = None  # the worker runs in its own sandbox: its ``/pfs`` (see Workspace)
     owner: Owner | None = None  # the process the worker dies with (a sandbox has bwrap's)
+    writable: str | None = None  # there, the way to write that ``/pfs`` (user code cannot)
+    stores: tuple[tuple[str, str], ...] = ()  # there, (store URL, the way to its directory)
 
 
 class _Outbox:
@@ -264,7 +266,9 @@ def main(conn: Connection, ctrl: Connection, slot: WorkerSlot, setup: WorkerSetu
     state = _State()
     threading.Thread(target=_control_loop, args=(ctrl, state, setup.owner), daemon=True).start()
     outbox = _Outbox(conn)
-    workspace = Workspace(bound=setup.bound)
+    for url, path in setup.stores:
+        set_store_path(url, path)
+    workspace = Workspace(bound=setup.bound, writable=setup.writable)
     outbox.send(("ready",))
     try:
         while True:

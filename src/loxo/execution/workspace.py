@@ -42,7 +42,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .environment import remove_tree
+from .environment import empty_dir, remove_tree
 from .sandbox_session import SandboxSession
 
 __all__ = ["PREFIX", "Workspace", "WorkspaceLost", "empty_dir_at"]
@@ -58,10 +58,12 @@ class Workspace:
     """One worker's scratch directory (not thread-safe: one datum at a time); with
     ``bound``, the ``pfs`` directory of a worker inside its own sandbox (``/pfs``)."""
 
-    def __init__(self, bound: str | None = None) -> None:
+    def __init__(self, bound: str | None = None, writable: str | None = None) -> None:
         self.root: Path | None = None
         self.generation = 0  # bumped whenever ``root`` is (re)made
         self.bound = bound
+        # where the worker writes a bound ``pfs`` (user code sees it read-only at ``bound``)
+        self.writable = writable or bound
         self.lost = False
         self._parent: str | None = None
         self._ident: tuple[int, int] = (0, 0)
@@ -109,7 +111,8 @@ class Workspace:
                 # swapped what is in it for symlinks cannot redirect the removal
                 try:
                     if self.bound is not None:
-                        self._left = self._clean_bound(self.bound)
+                        assert self.writable is not None
+                        self._left = self._clean_bound(self.writable)
                         self._check_bound(fd)
                     else:
                         self._left = self._clean(fd)
@@ -172,11 +175,11 @@ class Workspace:
         inode, private mode)."""
         assert self.root is not None
         flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-        if self.bound is not None:  # a mount point: user code can neither move nor replace it
-            st = os.lstat(self.bound)
+        if self.writable is not None:  # user code can neither move nor replace it
+            st = os.stat(self.writable)  # (a /proc/self/fd link: followed)
             if stat.S_IMODE(st.st_mode) not in (self._mode, 0o755):
-                os.chmod(self.bound, self._mode)  # else even its owner may not open it
-            fd = os.open(self.bound, flags)
+                os.chmod(self.writable, self._mode)  # else even its owner may not open it
+            fd = os.open(self.writable, os.O_RDONLY | os.O_DIRECTORY)
             st = os.fstat(fd)
             if (st.st_dev, st.st_ino) != self._ident or st.st_nlink == 0:
                 os.close(fd)
@@ -198,15 +201,21 @@ class Workspace:
             raise
         return fd
 
-    def sandbox(self) -> SandboxSession:
-        """The long-lived sandbox over the current ``pfs`` (inside :meth:`datum` only)."""
+    def sandbox(
+        self, hidden: tuple[str, ...] = (), visible: tuple[str, ...] | None = None
+    ) -> SandboxSession:
+        """The long-lived sandbox over the current ``pfs``, with ``hidden`` out of sight
+        and ``visible`` in sight (see :func:`~loxo.execution.sandbox.root_args`; inside
+        :meth:`datum` only)."""
         assert self.root is not None
         session = self._session
-        if session is not None and (session.broken or self._session_generation != self.generation):
+        stale = session is not None and self._session_generation != self.generation
+        view = (hidden, visible)
+        if session is not None and (stale or session.broken or session.view != view):
             self._stop_sandbox()
             session = None
         if session is None:
-            session = self._session = SandboxSession(str(self.root / "pfs"))
+            session = self._session = SandboxSession(str(self.root / "pfs"), hidden, visible)
             self._session_generation = self.generation
         return session
 
@@ -246,8 +255,8 @@ class Workspace:
         if self.lost:
             raise WorkspaceLost(f"{self.bound} cannot be used any more")
         if self.root is None:
-            assert self.bound is not None
-            st = os.lstat(self.bound)
+            assert self.bound is not None and self.writable is not None
+            st = os.stat(self.writable)
             self.root, self._ident = Path(os.path.dirname(self.bound)), (st.st_dev, st.st_ino)
             self.generation += 1
         try:
@@ -272,18 +281,21 @@ class Workspace:
             self.root = None
 
     def _empty_bound(self) -> None:
-        """What a fresh workspace would be, in place: ``/pfs`` empty (also through
-        directories user code made read-only); else :attr:`lost`."""
-        assert self.bound is not None
+        """What a fresh workspace would be, in place: ``/pfs`` empty but for an empty
+        ``out`` (the sandbox's writable mount: kept), also through directories user code
+        made read-only; else :attr:`lost`."""
+        assert self.writable is not None
         try:
-            with os.scandir(self.bound) as it:
-                entries = [(e.path, e.is_dir(follow_symlinks=False)) for e in it]
-            for path, is_dir in entries:
-                if is_dir:
+            with os.scandir(self.writable) as it:
+                entries = [(e.path, e.name, e.is_dir(follow_symlinks=False)) for e in it]
+            for path, name, is_dir in entries:
+                if is_dir and name == "out":
+                    empty_dir(path)
+                elif is_dir:
                     remove_tree(Path(path))
                 else:
                     os.unlink(path)
-            if os.listdir(self.bound):
+            if os.listdir(self.writable) not in ([], ["out"]) or os.listdir(f"{self.writable}/out"):
                 raise OSError(f"{self.bound} could not be emptied")
         except OSError:
             self.lost = True

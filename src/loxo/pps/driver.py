@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -63,6 +64,13 @@ class DriverOps(FinishOps):
         if self._executor is None:
             self._executor = open_executor(self.executor_name)
         return self._executor
+
+    def _private(self) -> tuple[str, ...]:
+        """The loxo home (where the database lives): out of sight of user code."""
+        path = getattr(self.db, "path", "")
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return ()
+        return (os.path.dirname(os.path.abspath(path)),)
 
     def drive(self, *, progress: Progress | None = None) -> list[tuple[str, str]]:
         """Run every runnable job until the DAG is quiet; returns (pipeline, job) run."""
@@ -130,7 +138,9 @@ class DriverOps(FinishOps):
             stopped = ""
             outputs: dict[str, OutputRoot] | None = {}  # nothing to run, nothing ran
             if to_run:
-                sets = task_sets(spec, name, project, job_id, self.store.url, to_run)
+                sets = task_sets(
+                    spec, name, project, job_id, self.store.url, to_run, self._private()
+                )
                 stopped, outputs = self._execute(
                     claim, spec, sets, started, progress, name, recorded.result
                 )

@@ -21,9 +21,16 @@ __all__ = ["task_sets"]
 
 
 def task_sets(
-    spec: PipelineSpec, name: str, project: str, job_id: str, store_url: str, datums: list[Datum]
+    spec: PipelineSpec,
+    name: str,
+    project: str,
+    job_id: str,
+    store_url: str,
+    datums: list[Datum],
+    private: tuple[str, ...] = (),
 ) -> Iterator[TaskSet]:
-    """The task sets of job ``job_id`` of pipeline ``project/name`` running ``datums``."""
+    """The task sets of job ``job_id`` of pipeline ``project/name`` running ``datums``
+    (``private``: host paths its user code must not see, such as the loxo home)."""
     if not datums:
         return
     dss = spec.datum_set_spec
@@ -42,7 +49,7 @@ def task_sets(
             job_id=job_id, pipeline=name, project=project, output_commit=job_id,
             transform=spec.transform, store_url=store_url,
             datums=tuple(datum_task(d) for d in batch), datum_tries=spec.datum_tries,
-            datum_timeout=spec.datum_timeout, env=env, resources=resources,
+            datum_timeout=spec.datum_timeout, env=env, resources=resources, private=private,
         )  # fmt: skip
 
     batch: list[Datum] = []
