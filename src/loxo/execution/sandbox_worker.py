@@ -198,7 +198,11 @@ def start(
     name = f"{socket.gethostname()}:{popen.pid}"
     stores = ((store_url, f"/proc/self/fd/{dirs[1]}"),) if store_root is not None else ()
     writable = f"/proc/self/fd/{dirs[0]}"
-    conn.send(WorkerSetup(setup.env, setup.sys_path, setup.cwd, name, PFS, writable, stores))
+    conn.send(
+        WorkerSetup(
+            setup.env, setup.sys_path, setup.cwd, name, PFS, writable=writable, stores=stores
+        )
+    )
     return proc, conn, Connection(ctrl_w, readable=False), slot
 
 
