@@ -59,10 +59,14 @@ class Cli:
     def json(self, *args: str) -> Any:
         return json.loads(self(*args, "-o", "json"))
 
-    def spec(self, name: str, doc: dict[str, Any]) -> None:
+    def spec(self, name: str, doc: dict[str, Any], *, job_fails: bool = False) -> None:
         path = self.cwd / f"{name}.json"
         path.write_text(json.dumps({"pipeline": {"name": name}, **doc}))
-        self("create", "pipeline", "-f", str(path))
+        if not job_fails:
+            self("create", "pipeline", "-f", str(path))
+            return
+        r = self.run("create", "pipeline", "-f", str(path))
+        assert r.returncode == 10, r.stderr.decode()  # a job it ran failed (docs/exit-codes.md)
 
 
 def packs_size(home: Path) -> int:
@@ -130,7 +134,11 @@ def test_hostile_symlinks_fail_their_datums(cli: Cli, tmp_path: Path) -> None:
         cli("put", "file", f"in@master:/{name}", "-f", "-", input=name.encode())
     script = "case ${in##*/} in " + " ".join(f"{k}) {v};;" for k, v in ATTACKS.items()) + " esac"
     cmd = ["sh", "-c", "echo fine > /pfs/out/fine-${in##*/}; " + script]
-    cli.spec("sneaky", {"transform": {"cmd": cmd}, "input": {"pfs": {"repo": "in", "glob": "/*"}}})
+    cli.spec(
+        "sneaky",
+        {"transform": {"cmd": cmd}, "input": {"pfs": {"repo": "in", "glob": "/*"}}},
+        job_fails=True,
+    )
     [job] = cli.json("list", "job", "sneaky")
     assert (job["state"], job["data_failed"]) == ("FAILURE", len(ATTACKS)), job
     errors = {d["inputs"][0]["path"][1:]: d["error"] for d in cli.json("list", "datum", "sneaky")}
