@@ -43,7 +43,9 @@ def test_the_root_and_bad_refs() -> None:
         parse_location("images@master/a*b")  # glob characters are never in a file path
 
 
-names = st.text("abcXYZ019_-", min_size=1, max_size=8)
+names = st.text("abcXYZ019_-", min_size=1, max_size=8).filter(
+    lambda n: not n.startswith("-")  # names that look like options are refused
+)
 refs = st.one_of(
     names, names.map(lambda b: b + "^"), st.integers(1, 9).map(lambda n: f"master.{n}"),
     st.just(CID))  # fmt: skip
