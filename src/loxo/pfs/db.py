@@ -157,20 +157,25 @@ def add_columns(db: Database, columns: Sequence[tuple[str, str, str]]) -> None:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
-def busy_timeout() -> float:
-    """``$LOXO_DB_BUSY_TIMEOUT`` seconds, or :data:`BUSY_TIMEOUT`."""
-    raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+def env_seconds(name: str, default: float, *, zero_ok: bool) -> float:
+    """``$name`` as a number of seconds (above 0, or 0 too if ``zero_ok``), or ``default``
+    when unset; anything else is an :class:`InvalidArgumentError` naming the value."""
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return BUSY_TIMEOUT
+        return default
     try:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not value >= 0:
-        raise InvalidArgumentError(
-            f"{BUSY_TIMEOUT_ENV}={raw!r} must be a number of seconds, 0 or more"
-        )
+    if not (value >= 0 if zero_ok else value > 0):
+        bound = ", 0 or more" if zero_ok else " above 0"
+        raise InvalidArgumentError(f"{name}={raw!r} must be a number of seconds{bound}")
     return value
+
+
+def busy_timeout() -> float:
+    """``$LOXO_DB_BUSY_TIMEOUT`` seconds, or :data:`BUSY_TIMEOUT`."""
+    return env_seconds(BUSY_TIMEOUT_ENV, BUSY_TIMEOUT, zero_ok=True)
 
 
 RETRY_FOR = 600.0  # seconds a transient error is retried before it is reported

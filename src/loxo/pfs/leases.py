@@ -33,9 +33,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
-from loxo.errors import InvalidArgumentError, LoxoError, PreconditionError, TransientError
+from loxo.errors import LoxoError, PreconditionError, TransientError
 
-from .db import Database
+from .db import Database, env_seconds
 
 DEFAULT_TTL = 30.0  # seconds
 TTL_ENV = "LOXO_LEASE_TTL"
@@ -53,16 +53,7 @@ class LeaseLost(PreconditionError):
 
 def lease_ttl() -> float:
     """The TTL of new leases: ``$LOXO_LEASE_TTL`` seconds, or :data:`DEFAULT_TTL`."""
-    raw = os.environ.get(TTL_ENV, "").strip()
-    if not raw:
-        return DEFAULT_TTL
-    try:
-        ttl = float(raw)
-    except ValueError:
-        ttl = -1.0
-    if not ttl > 0:
-        raise InvalidArgumentError(f"{TTL_ENV}={raw!r} must be a number of seconds above 0")
-    return ttl
+    return env_seconds(TTL_ENV, DEFAULT_TTL, zero_ok=False)
 
 
 class Lease:
